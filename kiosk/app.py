@@ -1,0 +1,87 @@
+"""Composition root: config -> drivers -> outbox, hall client -> controller -> (UI).
+
+The only place that knows which adapters are used; tests build the same Runtime with their own
+config (simulators, a hall on 127.0.0.1) — or inject fakes through `Runtime.__init__`.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from drivers.factory import Simulators, build_idcard, build_printer
+from kiosk.clock import SystemClock
+from kiosk.config import KioskConfig
+from kiosk.controller import Controller, ControllerSettings, DeviceChanged
+from kiosk.domain.application import Application
+from kiosk.health import HealthMonitor
+from kiosk.outbox import OutboxSender, SqliteOutbox
+from kiosk.platform import HallHttpClient
+from kiosk.session import CardRead, Timeouts
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    config: KioskConfig
+    controller: Controller
+    reader: object
+    printer: object
+    hall_client: HallHttpClient
+    outbox: SqliteOutbox
+    sender: OutboxSender
+    health: HealthMonitor
+    simulators: Simulators
+    embedded_hall: object | None = None
+
+    def start(self) -> None:
+        self.controller.start()
+        self.sender.start()
+        self.health.start()
+        post = self.controller.post
+        self.reader.start(on_card=lambda card: post(CardRead(card)),
+                          on_status=lambda st: post(DeviceChanged("idcard", st)))
+
+    def stop(self) -> None:
+        for part in (self.reader, self.health, self.sender, self.controller):
+            part.stop()
+        self.simulators.stop()
+        if self.embedded_hall is not None:
+            self.embedded_hall.stop()
+        self.outbox.close()
+
+
+def build_runtime(cfg: KioskConfig, out_dir: Path) -> Runtime:
+    """out_dir holds what simulators produce (receipt PNGs) and the embedded hall's database."""
+    data_dir = Path(cfg.storage.data_dir)
+    clock = SystemClock()
+    sims = Simulators()
+
+    embedded = None
+    base_url, token = cfg.hall.url, cfg.hall.token
+    if cfg.hall.url == "embedded":
+        from hall.embedded import EmbeddedHall
+        embedded = EmbeddedHall(data_dir=out_dir / "hall", catalog_dir=Path("config/catalog"))
+        base_url = embedded.start()
+        token = embedded.enrol_terminal(cfg.terminal.id, name="演示终端", location="一楼大厅")
+
+    client = HallHttpClient(base_url, token, cfg.terminal.id, cache_dir=data_dir,
+                            connect_timeout_s=cfg.hall.connect_timeout_s,
+                            read_timeout_s=cfg.hall.read_timeout_s)
+    outbox = SqliteOutbox(data_dir / "outbox.sqlite3", clock)
+    sender = OutboxSender(outbox, send=lambda item: _send_application(client, item))
+    printer = build_printer(cfg.printer, sims, out_dir)
+    reader = build_idcard(cfg.idcard, sims, out_dir)
+    controller = Controller(
+        ControllerSettings(terminal_id=cfg.terminal.id, hall_name=cfg.terminal.hall_name,
+                           timeouts=Timeouts(cfg.terminal.idle_timeout_s, cfg.terminal.done_timeout_s)),
+        hall=client, outbox=outbox, sender=sender, printer=printer, clock=clock)
+    health = HealthMonitor(client, printer, post=controller.post, latest=lambda: controller.latest,
+                           outbox_pending=outbox.pending_count, interval_s=cfg.hall.heartbeat_interval_s)
+    return Runtime(cfg, controller, reader, printer, client, outbox, sender, health, sims, embedded)
+
+
+def _send_application(client: HallHttpClient, item) -> dict:
+    result = client.submit(Application.from_json(item.payload), item.key)
+    return {"application_no": result.application_no, "status": result.status}

@@ -1,0 +1,140 @@
+"""`kiosk run | demo | doctor` — the terminal's command line."""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import logging
+import os
+import shutil
+import sys
+import threading
+import time
+from pathlib import Path
+
+from kiosk.config import ConfigError, KioskConfig, load_config
+
+log = logging.getLogger("kiosk")
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="kiosk", description="便民服务自助终端 self-service kiosk")
+    p.add_argument("--config", default="config/kiosk.toml", help="kiosk TOML file (default: %(default)s)")
+    sub = p.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="run the kiosk on this terminal's devices")
+    d = sub.add_parser("demo", help="simulated devices + an embedded hall; a dev dock drives them")
+    d.add_argument("--out", default="demo-out", help="where screenshots, receipts and the hall's data go")
+    d.add_argument("--autopilot", action="store_true",
+                   help="walk the whole flow by itself, save screenshots and the receipt, exit")
+    d.add_argument("--scenario", choices=("online", "offline"), default="online",
+                   help="offline: the hall goes down before submitting (待上传), then comes back")
+    sub.add_parser("doctor", help="check config, devices and the hall; say what to fix")
+    args = p.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        cfg = load_config(args.config)
+    except ConfigError as e:
+        print(f"配置错误 / configuration error: {e}", file=sys.stderr)
+        return 2
+    if args.command == "doctor":
+        from kiosk.doctor import run_doctor
+        return run_doctor(cfg)
+    if args.command == "demo":
+        return _demo(cfg, Path(args.out), args.autopilot, args.scenario)
+    return _run(cfg)
+
+
+def _prepare_kivy(kivy_home: Path, cfg: KioskConfig) -> None:
+    """Kivy reads its settings at import time: everything here must precede the first import."""
+    kivy_home.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("KIVY_HOME", str(kivy_home))
+    os.environ["KIVY_NO_ARGS"] = "1"
+    os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")
+    if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+        os.environ.setdefault("SDL_VIDEODRIVER", "offscreen")   # EGL/llvmpipe: no X server needed
+    from kivy.config import Config
+    Config.set("kivy", "exit_on_escape", "0")
+    Config.set("graphics", "width", str(cfg.ui.width))
+    Config.set("graphics", "height", str(cfg.ui.height))
+    Config.set("graphics", "fullscreen", "auto" if cfg.ui.fullscreen else "0")
+    Config.set("graphics", "resizable", "0")
+    Config.set("input", "mouse", "mouse,disable_multitouch")
+    from screens.theme import register_font
+    register_font()
+
+
+def _run(cfg: KioskConfig) -> int:
+    from kiosk.app import build_runtime
+    data_dir = Path(cfg.storage.data_dir)
+    runtime = build_runtime(cfg, out_dir=data_dir)
+    _prepare_kivy(data_dir / ".kivy", cfg)
+    from screens.app import KioskApp
+    runtime.start()
+    try:
+        KioskApp(runtime.controller).run()
+    finally:
+        runtime.stop()
+    return 0
+
+
+def _demo(cfg: KioskConfig, out: Path, autopilot: bool, scenario: str) -> int:
+    if out.exists():
+        shutil.rmtree(out)           # generated output only: every demo starts clean
+    out.mkdir(parents=True)
+    cfg = dataclasses.replace(cfg, storage=dataclasses.replace(cfg.storage, data_dir=str(out / "kiosk-data")))
+    from drivers.idcard.simulator import SAMPLE_CARD, SAMPLE_CARD_2
+    from kiosk.app import build_runtime
+    from kiosk.devdock import DockActions
+    runtime = build_runtime(cfg, out_dir=out)
+    actions = DockActions(runtime.simulators, runtime.embedded_hall, cards=[SAMPLE_CARD, SAMPLE_CARD_2])
+    _prepare_kivy(out / ".kivy", cfg)
+    from screens.app import KioskApp
+    result = {"code": 0}
+
+    def drive(app):
+        from screens.autopilot import Autopilot
+
+        def work():
+            try:
+                summary = Autopilot(app, actions, out, scenario).run()
+                if scenario == "offline":
+                    actions.network_up()
+                    summary["uploaded"] = _wait_outbox_empty(runtime, 30)
+                _report(out, summary)
+            except Exception:
+                log.exception("autopilot failed")
+                result["code"] = 1
+            finally:
+                from kivy.clock import Clock
+                Clock.schedule_once(lambda _dt: app.stop())
+        threading.Thread(target=work, name="autopilot", daemon=True).start()
+
+    runtime.start()
+    try:
+        KioskApp(runtime.controller, dock_actions=None if autopilot else actions,
+                 on_started=drive if autopilot else None).run()
+    finally:
+        runtime.stop()
+    return result["code"]
+
+
+def _wait_outbox_empty(runtime, timeout_s: float) -> bool:
+    deadline = time.monotonic() + timeout_s
+    runtime.sender.wake()
+    while time.monotonic() < deadline:
+        if runtime.outbox.pending_count() == 0:
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def _report(out: Path, summary: dict) -> None:
+    receipts = sorted((out / "receipts").glob("*.png"))
+    print()
+    print(f"演示完成 / demo finished: {out.resolve()}")
+    print(f"  screenshots: {out.resolve() / 'screens'} ({len(summary['screens'])})")
+    print(f"  receipt:     {receipts[-1].resolve() if receipts else 'none printed'}")
+    print(f"  application: {summary.get('application_no')} (queued={summary.get('queued')})")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,136 @@
+"""Kiosk configuration: TOML -> frozen dataclasses, validated at start-up.
+
+Every error names the file, the key and what is expected, so a technician can fix it without
+reading code. Unknown keys are errors too: a typo must not silently fall back to a default.
+"""
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+class ConfigError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class TerminalConfig:
+    id: str = "T-DEMO-01"
+    hall_name: str = "便民服务中心"
+    idle_timeout_s: float = 90.0        # form/home screens: back to attract after this much silence
+    done_timeout_s: float = 30.0        # the result screen leaves sooner: the user is finished
+
+
+@dataclass(frozen=True)
+class HallConfig:
+    url: str = "embedded"               # "embedded" = start a hall in-process (demo); else https://...
+    token: str = ""
+    connect_timeout_s: float = 3.0
+    read_timeout_s: float = 10.0
+    heartbeat_interval_s: float = 30.0
+
+
+@dataclass(frozen=True)
+class IdCardConfig:
+    driver: str = "sim"                 # "serial" | "sim" (a SAM simulator on a pseudo-terminal)
+    port: str = "/dev/idcard"
+    baudrate: int = 115200
+    poll_interval_s: float = 0.3
+
+
+@dataclass(frozen=True)
+class PrinterConfig:
+    driver: str = "virtual"             # "network" | "virtual" (renders each job to PNG)
+    host: str = "127.0.0.1"
+    port: int = 9100
+    columns: int = 48                   # 48 = 80 mm paper, 32 = 58 mm
+
+
+@dataclass(frozen=True)
+class StorageConfig:
+    data_dir: str = "var/kiosk"         # outbox database and catalogue cache
+
+
+@dataclass(frozen=True)
+class UiConfig:
+    fullscreen: bool = False
+    width: int = 1280
+    height: int = 800
+    technician_pin: str = ""            # empty = technician menu disabled
+
+
+@dataclass(frozen=True)
+class KioskConfig:
+    terminal: TerminalConfig = field(default_factory=TerminalConfig)
+    hall: HallConfig = field(default_factory=HallConfig)
+    idcard: IdCardConfig = field(default_factory=IdCardConfig)
+    printer: PrinterConfig = field(default_factory=PrinterConfig)
+    storage: StorageConfig = field(default_factory=StorageConfig)
+    ui: UiConfig = field(default_factory=UiConfig)
+    source: str = ""                    # the file it came from, for messages
+
+
+_CHOICES = {
+    "idcard.driver": ("serial", "sim"),
+    "printer.driver": ("network", "virtual"),
+    "printer.columns": (32, 48),
+}
+
+
+def load_config(path: str | Path) -> KioskConfig:
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: file not found; copy config/kiosk.example.toml there or pass --config") from None
+    except OSError as e:
+        raise ConfigError(f"{path}: cannot read ({e.strerror})") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not UTF-8 text; save the file as UTF-8") from None
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{path}: TOML syntax error: {e}") from None
+    cfg = _build(KioskConfig, data, str(path), "")
+    return dataclasses.replace(cfg, source=str(path))
+
+
+def _build(cls, table: dict, file: str, prefix: str):
+    hints = typing.get_type_hints(cls)
+    known = {f.name for f in dataclasses.fields(cls) if f.name != "source"}
+    unknown = set(table) - known
+    if unknown:
+        key = prefix + sorted(unknown)[0]
+        raise ConfigError(f"{file}: {key}: unknown key; allowed here: {', '.join(sorted(known))}")
+    values = {}
+    for name in known & set(table):
+        key, want, value = prefix + name, hints[name], table[name]
+        if dataclasses.is_dataclass(want):
+            if not isinstance(value, dict):
+                raise ConfigError(f"{file}: {key}: expected a table [{key}]")
+            values[name] = _build(want, value, file, key + ".")
+            continue
+        values[name] = _check_scalar(file, key, want, value)
+    return cls(**values)
+
+
+def _check_scalar(file: str, key: str, want: type, value):
+    ok = {
+        str: isinstance(value, str),
+        bool: isinstance(value, bool),
+        int: isinstance(value, int) and not isinstance(value, bool),
+        float: isinstance(value, (int, float)) and not isinstance(value, bool),
+    }[want]
+    if not ok:
+        raise ConfigError(f"{file}: {key}: expected {want.__name__}, got {type(value).__name__} {value!r}")
+    if want is float:
+        value = float(value)
+        if value <= 0:
+            raise ConfigError(f"{file}: {key}: expected a positive number of seconds, got {value}")
+    choices = _CHOICES.get(key)
+    if choices and value not in choices:
+        raise ConfigError(f"{file}: {key}: expected one of {', '.join(map(str, choices))}, got {value!r}")
+    return value

@@ -1,0 +1,247 @@
+"""The controller: one thread that owns the session and performs its side effects.
+
+Everything that happens arrives as an event on one queue — a card from the reader thread, a tap
+from the UI thread, a device status, a remote command, the clock's tick — so the session is only
+ever touched by this thread and needs no locks. After every event it publishes an immutable
+Snapshot; the UI renders snapshots and nothing else.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import queue
+import threading
+import uuid
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
+from typing import Callable, Mapping
+
+from kiosk import session as S
+from kiosk.domain.application import Applicant, Application
+from kiosk.domain.catalogue import Catalog, Matter
+from kiosk.domain.receipt import application_receipt
+from kiosk.outbox import OutboxFull, OutboxSender, SqliteOutbox
+from kiosk.ports import (Clock, DeviceStatus, HallClient, HallRejected, HallUnavailable, OutboxItem,
+                         ReceiptPrinter, RemoteCommand)
+
+log = logging.getLogger(__name__)
+
+
+# ---- events that are not the session's ----------------------------------------------------
+
+@dataclass(frozen=True)
+class DeviceChanged:
+    device: str                  # "idcard" | "printer" | "hall"
+    status: DeviceStatus
+
+
+@dataclass(frozen=True)
+class RemoteCommandReceived:
+    command: RemoteCommand
+
+
+@dataclass(frozen=True)
+class ReloadCatalog:
+    pass
+
+
+@dataclass(frozen=True)
+class _Stop:
+    pass
+
+
+# ---- what the UI sees -----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Snapshot:
+    seq: int
+    screen: str                          # one screen per state: S.State values, or "maintenance"
+    hall_name: str
+    terminal_id: str
+    session: S.Session
+    matters: tuple[Matter, ...]
+    catalog_message: str                 # why the matter list is empty, in plain Chinese
+    devices: Mapping[str, DeviceStatus]
+    notice: str = ""
+    maintenance: bool = False
+
+
+@dataclass(frozen=True)
+class ControllerSettings:
+    terminal_id: str
+    hall_name: str
+    timeouts: S.Timeouts = field(default_factory=S.Timeouts)
+    tick_s: float = 0.5
+
+
+class Controller:
+    def __init__(self, settings: ControllerSettings, hall: HallClient, outbox: SqliteOutbox,
+                 sender: OutboxSender, printer: ReceiptPrinter, clock: Clock):
+        self._cfg = settings
+        self._hall, self._outbox, self._sender = hall, outbox, sender
+        self._printer, self._clock = printer, clock
+        self._events: queue.Queue = queue.Queue()
+        self._subscribers: list[Callable[[Snapshot], None]] = []
+        self._session = S.Session()
+        self._catalog: Catalog | None = None
+        self._catalog_message = "正在获取事项目录…"
+        self._devices: dict[str, DeviceStatus] = {}
+        self._notice = ""
+        self._maintenance = False
+        self._seq = 0
+        self._latest: Snapshot | None = None
+        self._thread = threading.Thread(target=self._run, name="controller", daemon=True)
+
+    # -- public, thread-safe ----------------------------------------------------------------
+    def subscribe(self, fn: Callable[[Snapshot], None]) -> None:
+        """fn is called on the controller thread: a UI must hop to its own thread itself."""
+        self._subscribers.append(fn)
+
+    def start(self) -> None:
+        self.post(ReloadCatalog())
+        self._thread.start()
+
+    def stop(self) -> None:
+        self.post(_Stop())
+        self._thread.join(timeout=5)
+
+    def post(self, event) -> None:
+        self._events.put(event)
+
+    @property
+    def latest(self) -> Snapshot | None:
+        return self._latest
+
+    # -- the loop -----------------------------------------------------------------------------
+    def _run(self) -> None:
+        self._publish()
+        while True:
+            try:
+                event = self._events.get(timeout=self._cfg.tick_s)
+            except queue.Empty:
+                event = S.Tick()
+            if isinstance(event, _Stop):
+                return
+            before = self._observable()
+            try:
+                self._handle(event)
+            except Exception:  # a bug in one event must not kill the terminal: log, wipe, go on
+                log.exception("controller failed on %s; session reset", type(event).__name__)
+                self._session = S.Session()
+            if self._observable() != before:   # most ticks change nothing: don't redraw for them
+                self._publish()
+
+    def _observable(self) -> tuple:
+        return (id(self._session), tuple(self._devices.items()), self._notice, self._maintenance,
+                id(self._catalog), self._catalog_message)
+
+    def _handle(self, event) -> None:
+        if isinstance(event, DeviceChanged):
+            self._devices[event.device] = event.status
+            return
+        if isinstance(event, RemoteCommandReceived):
+            self._apply_command(event.command)
+            return
+        if isinstance(event, ReloadCatalog):
+            self._load_catalog()
+            return
+        if isinstance(event, S.OpenMatters) and self._catalog is None:
+            self._load_catalog()     # the hall may be back since start-up
+        before = self._session.state
+        self._session = S.transition(self._session, event, self._clock.monotonic(), self._cfg.timeouts)
+        after = self._session.state
+        if after is S.State.ATTRACT and before is not S.State.ATTRACT:
+            log.info("session ended (%s)", type(event).__name__)   # no identity in logs
+        if after is S.State.SUBMITTING and before is not S.State.SUBMITTING:
+            self._publish()          # show "正在提交" while we work
+            self._session = S.transition(self._session, self._submit(), self._clock.monotonic(),
+                                         self._cfg.timeouts)
+            if self._session.state is S.State.DONE:
+                self._publish()
+                self._session = S.transition(self._session, self._print(), self._clock.monotonic(),
+                                             self._cfg.timeouts)
+
+    # -- use cases ---------------------------------------------------------------------------
+    def _load_catalog(self) -> None:
+        try:
+            self._catalog = self._hall.catalog()
+            self._catalog_message = "" if self._catalog.matters else "暂无可办理的事项"
+        except (HallUnavailable, HallRejected) as e:
+            log.warning("catalogue unavailable: %s", e)
+            self._catalog_message = "暂时无法获取事项目录，请稍后再试或咨询工作人员"
+
+    def _submit(self):
+        s = self._session
+        app = Application(matter_code=s.matter.code, matter_version=s.matter.version,
+                          applicant=Applicant(s.card.name, s.card.id_number, _phone(s)),
+                          fields=dict(s.values), terminal_id=self._cfg.terminal_id)
+        key = uuid.uuid4().hex
+        item = OutboxItem(key=key, kind="application", payload=app.to_json(), created_at=self._clock.now())
+        try:
+            self._outbox.enqueue(key, item.kind, item.payload)
+        except OutboxFull:
+            log.error("outbox unwritable (disk full?); trying the hall directly")
+            try:
+                result = self._hall.submit(app, key)
+            except (HallUnavailable, HallRejected):
+                return S.SubmitFailed("本机存储空间不足且网络中断，申请未能保存。请联系工作人员。")
+            return S.Submitted(S.Outcome(result.application_no, False, s.matter.time_limit_text))
+        try:
+            result = self._sender.send_now(item)
+            return S.Submitted(S.Outcome(result["application_no"], False, s.matter.time_limit_text))
+        except HallUnavailable:
+            self._sender.wake()
+            return S.Submitted(S.Outcome(local_number(key), True, s.matter.time_limit_text))
+        except HallRejected as e:
+            return S.SubmitFailed(f"申请未被受理：{e.message}。请核对后重试，或咨询工作人员。")
+
+    def _print(self):
+        s = self._session
+        doc = application_receipt(
+            job_id=f"{self._cfg.terminal_id}-{s.outcome.application_no}",
+            hall_name=self._cfg.hall_name, terminal_id=self._cfg.terminal_id,
+            matter_name=s.matter.name, application_no=s.outcome.application_no,
+            applicant_name=s.card.name, applicant_id_number=s.card.id_number,
+            submitted_at=dt.datetime.fromtimestamp(self._clock.now()),
+            time_limit_text=s.outcome.time_limit_text, consult_phone=s.matter.consult_phone,
+            complaint_phone=s.matter.complaint_phone, queued=s.outcome.queued)
+        result = self._printer.print(doc)
+        self._devices["printer"] = result.status
+        return S.Printed(result.ok, result.message or ("回执已打印，请取走" if result.ok else "回执打印失败"))
+
+    def _apply_command(self, cmd: RemoteCommand) -> None:
+        if cmd.kind == "maintenance_on":
+            self._maintenance = True
+            self._session = S.Session()    # nobody continues on a terminal under maintenance
+        elif cmd.kind == "maintenance_off":
+            self._maintenance = False
+        elif cmd.kind == "notice":
+            self._notice = str(cmd.payload.get("text", ""))[:200]
+        else:
+            log.warning("remote command %s not supported by this version", cmd.kind)
+
+    def _publish(self) -> None:
+        self._seq += 1
+        s = self._session
+        screen = "maintenance" if self._maintenance else s.state.value
+        snap = Snapshot(seq=self._seq, screen=screen, hall_name=self._cfg.hall_name,
+                        terminal_id=self._cfg.terminal_id, session=s,
+                        matters=self._catalog.matters if self._catalog else (),
+                        catalog_message=self._catalog_message,
+                        devices=MappingProxyType(dict(self._devices)),
+                        notice=self._notice, maintenance=self._maintenance)
+        self._latest = snap
+        for fn in self._subscribers:
+            fn(snap)
+
+
+def local_number(key: str) -> str:
+    """The number a 待上传回执 carries until the hall assigns the real one."""
+    return "DS" + key[:12].upper()
+
+
+def _phone(s: S.Session) -> str:
+    for f in s.matter.form:
+        if f.type == "phone":
+            return s.values.get(f.name, "")
+    return ""

@@ -1,0 +1,44 @@
+"""What the dev dock's buttons do to the simulated hardware (demo only).
+
+Every action runs on its own short-lived thread: stopping a hall or writing to a pty must never
+block the Kivy thread that called it.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+
+log = logging.getLogger(__name__)
+
+
+class DockActions:
+    def __init__(self, simulators, embedded_hall, cards):
+        self._sims, self._hall, self._cards = simulators, embedded_hall, cards
+        self._card_index = 0
+
+    def _async(self, fn, *args) -> None:
+        threading.Thread(target=fn, args=args, daemon=True, name="dock-action").start()
+
+    def place_card(self) -> None:
+        self._async(self._sims.sam.place_card, self._cards[self._card_index])
+
+    def swap_card(self) -> None:
+        self._card_index = (self._card_index + 1) % len(self._cards)
+        self.place_card()
+
+    def remove_card(self) -> None:
+        self._async(self._sims.sam.remove_card)
+
+    def paper_out(self) -> None:
+        self._sims.printer.paper = "out"
+
+    def paper_ok(self) -> None:
+        self._sims.printer.paper = "ok"
+
+    def network_down(self) -> None:
+        if self._hall is not None:
+            self._async(self._hall.stop)
+
+    def network_up(self) -> None:
+        if self._hall is not None:
+            self._async(self._hall.start)

@@ -1,0 +1,164 @@
+"""Durable queue of submissions (SQLite, WAL): nothing the user submitted is ever lost.
+
+Every application is written here *before* the first attempt to send it, under its idempotency
+key; the hall deduplicates by that key, so sending twice (an immediate attempt and the sender
+thread racing, or a reply lost after the hall committed) yields one application. The payload
+(personal data) is deleted as soon as the hall acknowledges it (ARCHITECTURE §5, privacy).
+"""
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import threading
+from pathlib import Path
+from typing import Callable
+
+from kiosk.ports import Clock, HallRejected, HallUnavailable, OutboxItem
+
+log = logging.getLogger(__name__)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS outbox (
+    key        TEXT PRIMARY KEY,
+    kind       TEXT NOT NULL,
+    payload    TEXT,                 -- NULL once the hall acknowledged it
+    created_at REAL NOT NULL,
+    attempts   INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT NOT NULL DEFAULT '',
+    state      TEXT NOT NULL DEFAULT 'pending',   -- pending | sent | rejected
+    result     TEXT
+);
+"""
+
+
+class OutboxFull(Exception):
+    """The disk is full or the database unwritable: the caller must not pretend it was saved."""
+
+
+class SqliteOutbox:
+    def __init__(self, path: Path, clock: Clock):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._clock = clock
+        self._lock = threading.Lock()   # one connection shared by the controller and sender threads
+        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")   # a power cut must not lose an acknowledged enqueue
+        self._db.executescript(_SCHEMA)
+
+    def enqueue(self, key: str, kind: str, payload: dict) -> None:
+        try:
+            with self._lock:
+                self._db.execute(
+                    "INSERT OR IGNORE INTO outbox(key, kind, payload, created_at) VALUES (?,?,?,?)",
+                    (key, kind, json.dumps(payload, ensure_ascii=False), self._clock.now()))
+        except sqlite3.OperationalError as e:
+            raise OutboxFull(str(e)) from e
+
+    def pending(self) -> list[OutboxItem]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT key, kind, payload, created_at, attempts, last_error FROM outbox "
+                "WHERE state='pending' ORDER BY created_at").fetchall()
+        return [OutboxItem(k, kind, json.loads(p), c, a, e) for k, kind, p, c, a, e in rows]
+
+    def pending_count(self) -> int:
+        with self._lock:
+            return self._db.execute("SELECT count(*) FROM outbox WHERE state='pending'").fetchone()[0]
+
+    def result(self, key: str) -> dict | None:
+        with self._lock:
+            row = self._db.execute("SELECT result FROM outbox WHERE key=? AND state='sent'", (key,)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def mark_sent(self, key: str, result: dict) -> None:
+        with self._lock:
+            self._db.execute("UPDATE outbox SET state='sent', payload=NULL, result=? WHERE key=?",
+                             (json.dumps(result, ensure_ascii=False), key))
+
+    def mark_rejected(self, key: str, error: str) -> None:
+        # Kept with its payload so staff can see and re-enter it; never retried automatically.
+        with self._lock:
+            self._db.execute("UPDATE outbox SET state='rejected', last_error=? WHERE key=?", (error, key))
+
+    def record_failure(self, key: str, error: str) -> None:
+        with self._lock:
+            self._db.execute("UPDATE outbox SET attempts=attempts+1, last_error=? WHERE key=?", (error, key))
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+
+class OutboxSender:
+    """Drains the outbox in a background thread with exponential backoff while the hall is away.
+
+    `send(item)` is given by the composition root (it knows how to turn a payload into a hall
+    call); it returns the hall's result dict or raises HallUnavailable / HallRejected.
+    """
+
+    def __init__(self, outbox: SqliteOutbox, send: Callable[[OutboxItem], dict],
+                 on_sent: Callable[[str, dict], None] = lambda key, result: None,
+                 min_backoff_s: float = 1.0, max_backoff_s: float = 60.0):
+        self._outbox, self._send, self._on_sent = outbox, send, on_sent
+        self._min, self._max = min_backoff_s, max_backoff_s
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._send_lock = threading.Lock()   # one attempt per key at a time
+        self._thread = threading.Thread(target=self._run, name="outbox-sender", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        self._thread.join(timeout=5)
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def send_now(self, item: OutboxItem) -> dict:
+        """One immediate attempt (the user is waiting). Raises like `send`."""
+        with self._send_lock:
+            done = self._outbox.result(item.key)
+            if done is not None:
+                return done
+            return self._attempt(item)
+
+    def _attempt(self, item: OutboxItem) -> dict:
+        try:
+            result = self._send(item)
+        except HallRejected as e:
+            log.warning("outbox item %s rejected by the hall: %s", item.key, e.status)
+            self._outbox.mark_rejected(item.key, e.message)
+            raise
+        except HallUnavailable as e:
+            self._outbox.record_failure(item.key, str(e)[:200])
+            raise
+        self._outbox.mark_sent(item.key, result)
+        self._on_sent(item.key, result)
+        return result
+
+    def drain_once(self) -> bool:
+        """Try every pending item once. True when the queue is empty afterwards."""
+        for item in self._outbox.pending():
+            if self._stop.is_set():
+                return False
+            try:
+                with self._send_lock:
+                    if self._outbox.result(item.key) is None:
+                        self._attempt(item)
+            except HallUnavailable:
+                return False     # the hall is away: stop this round, back off
+            except HallRejected:
+                continue         # recorded; the rest of the queue still goes
+        return True
+
+    def _run(self) -> None:
+        backoff = self._min
+        while not self._stop.is_set():
+            emptied = self.drain_once()
+            backoff = self._min if emptied else min(backoff * 2, self._max)
+            self._wake.wait(timeout=backoff if not emptied else self._max)
+            self._wake.clear()

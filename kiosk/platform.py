@@ -1,0 +1,109 @@
+"""The hall API client (ARCHITECTURE §6) over requests.
+
+Typed errors instead of requests' exceptions: HallUnavailable (network down, timeout, 5xx:
+try again later, the outbox keeps it) and HallRejected (4xx: the same request will never work).
+Only idempotent GETs are retried here; a POST is retried by the outbox under its idempotency key.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+from kiosk.domain.application import Application
+from kiosk.domain.catalogue import Catalog, CatalogError
+from kiosk.ports import HallRejected, HallUnavailable, RemoteCommand, SubmitResult
+
+log = logging.getLogger(__name__)
+
+
+class HallHttpClient:
+    def __init__(self, base_url: str, token: str, terminal_id: str, cache_dir: Path,
+                 connect_timeout_s: float = 3.0, read_timeout_s: float = 10.0):
+        self._base = base_url.rstrip("/")
+        self._terminal = terminal_id
+        self._timeout = (connect_timeout_s, read_timeout_s)
+        self._cache = cache_dir / "catalog.json"
+        self._http = requests.Session()
+        self._http.headers["Authorization"] = f"Bearer {token}"
+        self._http.trust_env = False   # the kiosk talks to its hall only: no proxy from the environment
+        retry = Retry(total=2, connect=2, read=1, backoff_factor=0.2, allowed_methods={"GET"},
+                      status_forcelist=(502, 503, 504), raise_on_status=False)
+        self._http.mount("http://", HTTPAdapter(max_retries=retry))
+        self._http.mount("https://", HTTPAdapter(max_retries=retry))
+
+    # -- transport ------------------------------------------------------------------------
+    def _call(self, method: str, path: str, **kw) -> requests.Response:
+        try:
+            r = self._http.request(method, self._base + path, timeout=self._timeout, **kw)
+        except requests.RequestException as e:
+            raise HallUnavailable(f"{method} {path}: {type(e).__name__}") from e
+        if r.status_code >= 500:
+            raise HallUnavailable(f"{method} {path}: HTTP {r.status_code}")
+        if r.status_code >= 400:
+            raise HallRejected(r.status_code, _detail(r))
+        return r
+
+    # -- API ------------------------------------------------------------------------------
+    def catalog(self) -> Catalog:
+        """The hall's catalogue; the cached copy (with its ETag) when unchanged or unreachable."""
+        cached = self._read_cache()
+        headers = {"If-None-Match": cached.etag} if cached and cached.etag else {}
+        try:
+            r = self._call("GET", "/api/v1/catalog", headers=headers)
+        except HallUnavailable:
+            if cached:
+                log.info("hall unreachable, using the cached catalogue")
+                return cached
+            raise
+        if r.status_code == 304 and cached:
+            return cached
+        catalog = Catalog.from_json(r.json(), etag=r.headers.get("ETag", ""))
+        self._write_cache(r.json(), catalog.etag)
+        return catalog
+
+    def submit(self, app: Application, idempotency_key: str) -> SubmitResult:
+        r = self._call("POST", "/api/v1/applications", json=app.to_json(),
+                       headers={"Idempotency-Key": idempotency_key})
+        body = r.json()
+        return SubmitResult(application_no=body["application_no"], status=body.get("status", ""))
+
+    def heartbeat(self, snapshot: dict) -> list[RemoteCommand]:
+        r = self._call("POST", f"/api/v1/terminals/{self._terminal}/heartbeat", json=snapshot)
+        return [RemoteCommand(id=str(c["id"]), kind=c["kind"], payload=c.get("payload") or {})
+                for c in r.json().get("commands", [])]
+
+    def ack(self, command_id: str) -> None:
+        self._call("POST", f"/api/v1/terminals/{self._terminal}/commands/{command_id}/ack")
+
+    # -- catalogue cache, for browsing while the hall is away -------------------------------
+    def _read_cache(self) -> Catalog | None:
+        try:
+            stored = json.loads(self._cache.read_text("utf-8"))
+            return Catalog.from_json(stored["catalog"], etag=stored.get("etag", ""))
+        except FileNotFoundError:
+            return None
+        except (ValueError, KeyError, CatalogError) as e:
+            log.warning("ignoring a damaged catalogue cache %s: %s", self._cache, e)
+            return None
+
+    def _write_cache(self, body: dict, etag: str) -> None:
+        try:
+            self._cache.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self._cache.with_suffix(".tmp")
+            tmp.write_text(json.dumps({"etag": etag, "catalog": body}, ensure_ascii=False), "utf-8")
+            tmp.replace(self._cache)   # atomic: a crash never leaves half a cache
+        except OSError as e:
+            log.warning("could not cache the catalogue: %s", e)
+
+
+def _detail(r: requests.Response) -> str:
+    try:
+        d = r.json().get("detail", "")
+    except ValueError:
+        return f"HTTP {r.status_code}"
+    return d if isinstance(d, str) else json.dumps(d, ensure_ascii=False)[:300]

@@ -1,0 +1,163 @@
+"""The customer session: a pure state machine.
+
+`transition(session, event, now)` returns the next Session and does nothing else; the
+controller performs the side effects a new state asks for (submit, print). Identity data lives
+only in a Session object: wiping is returning a fresh Session().
+
+    ATTRACT --card--> HOME --matters--> MATTERS --choose--> FORM --submit ok--> REVIEW
+    REVIEW --confirm--> SUBMITTING --done--> DONE --finish / timeout--> ATTRACT
+"""
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
+from typing import Mapping
+
+from kiosk.domain.catalogue import Matter
+from kiosk.domain.form import prefill, validate
+from kiosk.domain.identity import IdentityCard
+
+
+class State(enum.Enum):
+    ATTRACT = "attract"
+    HOME = "home"
+    MATTERS = "matters"
+    FORM = "form"
+    REVIEW = "review"
+    SUBMITTING = "submitting"
+    DONE = "done"
+
+
+_EMPTY: Mapping[str, str] = MappingProxyType({})
+
+
+@dataclass(frozen=True)
+class Outcome:
+    application_no: str
+    queued: bool                 # True: the hall was unreachable, the application waits in the outbox
+    time_limit_text: str
+    print_ok: bool | None = None  # None = not printed yet
+    print_message: str = ""
+
+
+@dataclass(frozen=True)
+class Session:
+    state: State = State.ATTRACT
+    card: IdentityCard | None = None
+    matter: Matter | None = None
+    values: Mapping[str, str] = _EMPTY
+    errors: Mapping[str, str] = _EMPTY
+    outcome: Outcome | None = None
+    message: str = ""            # a plain-Chinese message for the current screen, e.g. a failed submit
+    last_activity: float = 0.0   # monotonic seconds
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    idle_s: float = 90.0
+    done_s: float = 30.0
+
+    def for_state(self, state: State) -> float | None:
+        if state in (State.ATTRACT, State.SUBMITTING):
+            return None          # nothing to wipe / we owe the user an answer first
+        return self.done_s if state is State.DONE else self.idle_s
+
+
+# ---- events -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CardRead:
+    card: IdentityCard
+
+
+@dataclass(frozen=True)
+class OpenMatters:
+    pass
+
+
+@dataclass(frozen=True)
+class ChooseMatter:
+    matter: Matter
+
+
+@dataclass(frozen=True)
+class SubmitForm:
+    values: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Back:
+    pass
+
+
+@dataclass(frozen=True)
+class Confirm:
+    pass
+
+
+@dataclass(frozen=True)
+class Submitted:
+    outcome: Outcome
+
+
+@dataclass(frozen=True)
+class SubmitFailed:
+    message: str
+
+
+@dataclass(frozen=True)
+class Printed:
+    ok: bool
+    message: str
+
+
+@dataclass(frozen=True)
+class Finish:
+    """The user is done (or walked away): wipe everything."""
+
+
+@dataclass(frozen=True)
+class Tick:
+    pass
+
+
+_BACK = {State.MATTERS: State.HOME, State.FORM: State.MATTERS, State.REVIEW: State.FORM}
+
+
+def transition(s: Session, event, now: float, timeouts: Timeouts) -> Session:
+    if isinstance(event, Tick):
+        limit = timeouts.for_state(s.state)
+        if limit is not None and now - s.last_activity >= limit:
+            return Session()
+        return s
+    if isinstance(event, Finish):
+        return Session()
+    if isinstance(event, CardRead):
+        if s.state is State.SUBMITTING:
+            return s             # finish this user's submission before anyone else's begins
+        return Session(state=State.HOME, card=event.card, last_activity=now)
+
+    s = replace(s, last_activity=now, message="")
+    match (s.state, event):
+        case (State.HOME, OpenMatters()):
+            return replace(s, state=State.MATTERS)
+        case (State.MATTERS, ChooseMatter(matter=m)):
+            return replace(s, state=State.FORM, matter=m, values=MappingProxyType(prefill(m, s.card)),
+                           errors=_EMPTY)
+        case (State.FORM, SubmitForm(values=v)):
+            errors = validate(s.matter, dict(v))
+            values = MappingProxyType({k: (x or "").strip() for k, x in v.items()})
+            return replace(s, state=State.FORM if errors else State.REVIEW, values=values,
+                           errors=MappingProxyType(errors))
+        case (State.REVIEW, Confirm()):
+            return replace(s, state=State.SUBMITTING)
+        case (State.SUBMITTING, Submitted(outcome=o)):
+            return replace(s, state=State.DONE, outcome=o)
+        case (State.SUBMITTING, SubmitFailed(message=msg)):
+            return replace(s, state=State.REVIEW, message=msg)
+        case (State.DONE, Printed(ok=ok, message=msg)):
+            return replace(s, outcome=replace(s.outcome, print_ok=ok, print_message=msg))
+        case (state, Back()) if state in _BACK:
+            return replace(s, state=_BACK[state])
+    return s                     # an event that does not apply here (a stale tap) changes nothing

@@ -1,0 +1,96 @@
+"""The Kivy application: one ScreenManager, one screen per state, the snapshot drives it.
+
+Controller snapshots arrive on the controller thread; `_on_snapshot` hops to the Kivy thread
+with Clock.schedule_once — the only way widgets are touched (ARCHITECTURE §5, threads).
+"""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Callable
+
+from kivy.app import App
+from kivy.clock import Clock
+from kivy.core.window import Window
+from kivy.lang import Builder
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.screenmanager import NoTransition, ScreenManager
+
+from screens.attract import AttractScreen
+from screens.done import DoneScreen
+from screens.form import FormScreen
+from screens.home import HomeScreen
+from screens.maintenance import MaintenanceScreen
+from screens.matters import MattersScreen
+from screens.review import ReviewScreen
+from screens.submitting import SubmittingScreen
+
+log = logging.getLogger(__name__)
+
+HERE = Path(__file__).resolve().parent
+SCREENS = {
+    "attract": AttractScreen, "home": HomeScreen, "matters": MattersScreen, "form": FormScreen,
+    "review": ReviewScreen, "submitting": SubmittingScreen, "done": DoneScreen,
+    "maintenance": MaintenanceScreen,
+}
+ESCAPE = 27
+
+
+class KioskApp(App):
+    title = "便民服务自助终端"
+
+    def __init__(self, controller, dock_actions=None, on_started: Callable[["KioskApp"], None] | None = None, **kw):
+        super().__init__(**kw)
+        self.controller = controller
+        self.dock_actions = dock_actions
+        self._on_started = on_started
+        self.rendered_seq = 0          # the last snapshot shown: the autopilot waits on it
+        self.current_snapshot = None
+
+    def build(self):
+        Builder.load_file(str(HERE / "common.kv"))
+        for name in SCREENS:
+            Builder.load_file(str(HERE / f"{name}.kv"))
+        self.sm = ScreenManager(transition=NoTransition())
+        for name, cls in SCREENS.items():
+            self.sm.add_widget(cls(post=self.controller.post, name=name))
+        Window.bind(on_keyboard=self._on_keyboard, on_request_close=lambda *a, **k: True)
+        if self.dock_actions is None:
+            return self.sm
+        from screens.devdock import DevDock
+        root = BoxLayout()
+        root.add_widget(self.sm)
+        root.add_widget(DevDock(self.dock_actions))
+        return root
+
+    def on_start(self):
+        self.controller.subscribe(self._on_snapshot)
+        if self.controller.latest is not None:
+            self._on_snapshot(self.controller.latest)
+        if self._on_started:
+            self._on_started(self)
+
+    def _on_keyboard(self, _window, key, *_args):
+        # Kivy quits on Escape by default; on a kiosk no key may leave the user at a desktop.
+        return key == ESCAPE
+
+    def _on_snapshot(self, snap):
+        Clock.schedule_once(lambda _dt: self._render(snap))
+
+    def _render(self, snap):
+        if snap.seq < self.rendered_seq:
+            return                      # an older snapshot scheduled late: never go backwards
+        if snap.screen == "attract":
+            for screen in self.sm.screens:   # privacy: nothing of the last user stays in a widget
+                wipe = getattr(screen, "wipe", None)
+                if wipe:
+                    wipe()
+        self.sm.current = snap.screen
+        try:
+            self.sm.current_screen.render(snap)
+        except Exception:   # a rendering bug must not freeze the terminal: log, reset the session
+            log.exception("render of %s failed", snap.screen)
+            from kiosk.session import Finish
+            self.controller.post(Finish())
+        self.current_snapshot = snap
+        self.rendered_seq = snap.seq

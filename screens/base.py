@@ -1,0 +1,47 @@
+"""What every screen shares: it renders a controller snapshot and posts events. Nothing else."""
+from __future__ import annotations
+
+import time
+from typing import Callable
+
+from kivy.clock import Clock
+from kivy.properties import StringProperty
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.screenmanager import Screen
+
+
+class Header(BoxLayout):
+    hall_name = StringProperty("")
+    clock_text = StringProperty("")
+
+    def __init__(self, **kw):
+        super().__init__(**kw)
+        self._tick(0)
+        Clock.schedule_interval(self._tick, 1.0)
+
+    def _tick(self, _dt) -> None:
+        self.clock_text = time.strftime("%Y年%m月%d日 %H:%M")
+
+
+class NoticeBar(BoxLayout):
+    text = StringProperty("")
+
+
+class KioskScreen(Screen):
+    """Base of every screen. `post` sends an event to the controller (thread-safe)."""
+
+    def __init__(self, post: Callable[[object], None], **kw):
+        super().__init__(**kw)
+        self.post = post
+        self.dynamic = {}   # widgets built at run time (tiles, fields), by a stable name
+
+    def find(self, name: str):
+        """A widget by id or dynamic name: how the autopilot and tests find what to tap."""
+        return self.ids.get(name) or self.dynamic.get(name)
+
+    def render(self, snap) -> None:
+        """Show the snapshot. Called on the Kivy thread, only while this screen is current."""
+        if "header" in self.ids:
+            self.ids.header.hall_name = snap.hall_name
+        if "notice" in self.ids:
+            self.ids.notice.text = snap.notice

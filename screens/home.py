@@ -1,0 +1,18 @@
+"""Home: what the identified user can do."""
+from kiosk.session import Finish, OpenMatters
+from screens.base import KioskScreen
+from screens.status_text import printer_problem
+
+
+class HomeScreen(KioskScreen):
+    def render(self, snap):
+        super().render(snap)
+        card = snap.session.card
+        self.ids.greeting.text = f"您好，{card.masked_name}" if card else "您好"
+        self.ids.printer_hint.text = printer_problem(snap.devices)
+
+    def open_matters(self):
+        self.post(OpenMatters())
+
+    def logout(self):
+        self.post(Finish())

@@ -1,0 +1,45 @@
+"""Review: everything the user will submit, to check before the one irreversible step."""
+from kivy.uix.label import Label
+
+from kiosk.domain.identity import mask_id_number
+from kiosk.session import Back, Confirm
+from screens import theme
+from screens.base import KioskScreen
+
+
+class ReviewScreen(KioskScreen):
+    def render(self, snap):
+        super().render(snap)
+        s = snap.session
+        self.ids.message.text = s.message
+        if s.matter is None:
+            return
+        grid = self.ids.lines
+        grid.clear_widgets()
+        rows = [("办理事项", s.matter.name), ("办理时限", s.matter.time_limit_text)]
+        for f in s.matter.form:
+            value = s.values.get(f.name, "") or "（未填写）"
+            if f.type == "id_number":
+                value = mask_id_number(value)   # masked on every screen list (ARCHITECTURE §5)
+            rows.append((f.label, value))
+        for label, value in rows:
+            grid.add_widget(_cell(label, theme.MUTED, 0.32))
+            grid.add_widget(_cell(value, theme.TEXT, 0.68))
+
+    def confirm(self):
+        self.post(Confirm())
+
+    def back(self):
+        self.post(Back())
+
+    def wipe(self):
+        self.ids.lines.clear_widgets()
+
+
+def _cell(text, color, width_hint):
+    lab = Label(text=text, font_size="26sp", color=color, size_hint=(width_hint, None),
+                halign="left", valign="top")
+    # Wrap long values and grow the row to fit: nothing is cut off.
+    lab.bind(width=lambda w, v: setattr(w, "text_size", (v, None)),
+             texture_size=lambda w, ts: setattr(w, "height", max(ts[1], 40)))
+    return lab
