@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Set up everything `make demo`, `make test` and `make bench` need on a fresh Debian 12 machine:
+# Debian packages (only those missing), a .venv with the pinned dependencies, the project itself.
+# Re-running is fast and changes nothing: each step checks before it acts.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# libgl1/libegl1: Kivy's GL (offscreen driver uses EGL); libmtdev1: silences Kivy's input probe;
+# libzbar0: pyzbar; xvfb/xauth: a real X server for `make demo` with no display;
+# fonts-wqy-microhei: not needed at run time (the font ships in assets/) — not installed.
+APT_PACKAGES="libgl1 libegl1 libmtdev1 libzbar0 xvfb xauth python3-venv"
+[ "${WITH_POSTGRES:-0}" = 1 ] && APT_PACKAGES="$APT_PACKAGES postgresql"
+
+missing=()
+for p in $APT_PACKAGES; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "bootstrap: installing Debian packages: ${missing[*]}"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+PYTHON="${PYTHON:-python3}"
+if [ ! -x .venv/bin/python ]; then
+  echo "bootstrap: creating .venv"
+  "$PYTHON" -m venv .venv
+fi
+
+# Reinstall only when what we depend on changed.
+stamp=.venv/.bootstrap-stamp
+want=$(cat pyproject.toml constraints.txt | sha256sum | cut -d' ' -f1)
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  echo "bootstrap: installing Python dependencies (pinned in constraints.txt)"
+  .venv/bin/pip install -q --disable-pip-version-check -c constraints.txt -e '.[test]'
+  echo "$want" > "$stamp"
+fi
