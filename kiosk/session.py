@@ -46,8 +46,8 @@ class Session:
     state: State = State.ATTRACT
     card: IdentityCard | None = None
     matter: Matter | None = None
-    values: Mapping[str, str] = _EMPTY
-    errors: Mapping[str, str] = _EMPTY
+    values: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
+    errors: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
     outcome: Outcome | None = None
     message: str = ""            # a plain-Chinese message for the current screen, e.g. a failed submit
     last_activity: float = 0.0   # monotonic seconds
@@ -138,7 +138,14 @@ def transition(s: Session, event, now: float, timeouts: Timeouts) -> Session:
             return s             # finish this user's submission before anyone else's begins
         return Session(state=State.HOME, card=event.card, last_activity=now)
 
-    s = replace(s, last_activity=now, message="")
+    nxt = _apply(s, event)
+    if nxt is None:
+        return s                 # an event that does not apply here (a stale tap) changes nothing
+    return replace(nxt, last_activity=now)
+
+
+def _apply(s: Session, event) -> Session | None:
+    s = replace(s, message="")
     match (s.state, event):
         case (State.HOME, OpenMatters()):
             return replace(s, state=State.MATTERS)
@@ -160,4 +167,4 @@ def transition(s: Session, event, now: float, timeouts: Timeouts) -> Session:
             return replace(s, outcome=replace(s.outcome, print_ok=ok, print_message=msg))
         case (state, Back()) if state in _BACK:
             return replace(s, state=_BACK[state])
-    return s                     # an event that does not apply here (a stale tap) changes nothing
+    return None

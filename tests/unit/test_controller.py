@@ -1,0 +1,188 @@
+"""The controller with fakes at its ports: a hall that can be 'down', a printer that records."""
+import threading
+import time
+
+import pytest
+
+from kiosk import session as S
+from kiosk.controller import Controller, ControllerSettings, DeviceChanged, RemoteCommandReceived
+from kiosk.domain.catalogue import Catalog
+from kiosk.outbox import OutboxSender, SqliteOutbox
+from kiosk.ports import DeviceStatus, HallRejected, HallUnavailable, PrintResult, RemoteCommand, SubmitResult
+from tests.unit.conftest import GOOD_VALUES
+
+
+class FakeClock:
+    def __init__(self):
+        self.t = 1_764_300_000.0
+
+    def now(self):
+        return self.t
+
+    def monotonic(self):
+        return self.t
+
+
+class FakeHall:
+    def __init__(self, matter):
+        self.matter = matter
+        self.down = False
+        self.reject = None
+        self.by_key = {}
+
+    def catalog(self):
+        if self.down:
+            raise HallUnavailable("down")
+        return Catalog((self.matter,))
+
+    def submit(self, app, key):
+        if self.down:
+            raise HallUnavailable("down")
+        if self.reject:
+            raise HallRejected(422, self.reject)
+        no = self.by_key.setdefault(key, f"QY{len(self.by_key) + 1:05d}")
+        return SubmitResult(no, "submitted")
+
+
+class FakePrinter:
+    def __init__(self):
+        self.docs = []
+
+    def print(self, doc):
+        self.docs.append(doc)
+        return PrintResult(True, doc.job_id, DeviceStatus.ok())
+
+    def status(self):
+        return DeviceStatus.ok()
+
+
+@pytest.fixture
+def rig(tmp_path, matter):
+    clock = FakeClock()
+    hall = FakeHall(matter)
+    outbox = SqliteOutbox(tmp_path / "outbox.sqlite3", clock)
+
+    def send(item):
+        from kiosk.domain.application import Application
+        r = hall.submit(Application.from_json(item.payload), item.key)
+        return {"application_no": r.application_no}
+    sender = OutboxSender(outbox, send)
+    printer = FakePrinter()
+    c = Controller(ControllerSettings("T-1", "测试服务中心", S.Timeouts(90, 30), tick_s=0.05),
+                   hall, outbox, sender, printer, clock)
+    snaps = []
+    cond = threading.Condition()
+
+    def on(snap):
+        with cond:
+            snaps.append(snap)
+            cond.notify_all()
+    c.subscribe(on)
+    c.start()
+
+    def wait(pred, timeout=5):
+        deadline = time.monotonic() + timeout
+        with cond:
+            while True:
+                if snaps and pred(snaps[-1]):
+                    return snaps[-1]
+                left = deadline - time.monotonic()
+                assert left > 0, f"timeout; last screen {snaps[-1].screen if snaps else None}"
+                cond.wait(left)
+    yield c, hall, outbox, sender, printer, clock, wait
+    c.stop()
+    outbox.close()
+
+
+def walk_to_review(c, wait, matter, card):
+    c.post(S.CardRead(card))
+    wait(lambda s: s.screen == "home")
+    c.post(S.OpenMatters())
+    snap = wait(lambda s: s.screen == "matters" and s.matters)
+    c.post(S.ChooseMatter(snap.matters[0]))
+    snap = wait(lambda s: s.screen == "form")
+    c.post(S.SubmitForm({**snap.session.values, **GOOD_VALUES}))
+    wait(lambda s: s.screen == "review")
+
+
+def test_submit_prints_receipt_with_hall_number(rig, matter, card):
+    c, hall, outbox, sender, printer, clock, wait = rig
+    walk_to_review(c, wait, matter, card)
+    c.post(S.Confirm())
+    snap = wait(lambda s: s.screen == "done" and s.session.outcome.print_ok is not None)
+    assert snap.session.outcome.application_no == "QY00001" and not snap.session.outcome.queued
+    doc = printer.docs[0]
+    text = doc.plain_text()
+    assert doc.title == "受理回执" and "QY00001" in text and "[QR QY00001]" in text
+    assert card.id_number not in text and "3201**********" in text
+    assert outbox.pending_count() == 0
+    # personal data leaves the disk once the hall has it
+    row = outbox._db.execute("SELECT payload FROM outbox").fetchone()
+    assert row == (None,)
+
+
+def test_hall_down_queues_and_sends_later_with_same_key(rig, matter, card):
+    c, hall, outbox, sender, printer, clock, wait = rig
+    walk_to_review(c, wait, matter, card)
+    hall.down = True
+    c.post(S.Confirm())
+    snap = wait(lambda s: s.screen == "done" and s.session.outcome.print_ok is not None)
+    assert snap.session.outcome.queued and snap.session.outcome.application_no.startswith("DS")
+    assert printer.docs[0].title == "待上传回执"
+    assert "网络恢复后自动上报" in printer.docs[0].plain_text()
+    [item] = outbox.pending()
+    hall.down = False
+    assert sender.drain_once()
+    assert sender.drain_once()          # a second round sends nothing twice
+    assert list(hall.by_key) == [item.key] and outbox.pending_count() == 0
+
+
+def test_rejected_submission_returns_to_review_with_reason(rig, matter, card):
+    c, hall, outbox, sender, printer, clock, wait = rig
+    walk_to_review(c, wait, matter, card)
+    hall.reject = "事项版本已更新"
+    c.post(S.Confirm())
+    snap = wait(lambda s: s.screen == "review" and s.session.message)
+    assert "事项版本已更新" in snap.session.message and not printer.docs
+    assert outbox.pending_count() == 0   # rejected items are not retried forever
+
+
+def test_idle_timeout_through_controller_ticks(rig, matter, card):
+    c, hall, outbox, sender, printer, clock, wait = rig
+    c.post(S.CardRead(card))
+    wait(lambda s: s.screen == "home")
+    clock.t += 91
+    snap = wait(lambda s: s.screen == "attract")
+    assert snap.session.card is None
+
+
+def test_remote_maintenance_and_notice(rig, matter, card):
+    c, hall, outbox, sender, printer, clock, wait = rig
+    c.post(S.CardRead(card))
+    wait(lambda s: s.screen == "home")
+    c.post(RemoteCommandReceived(RemoteCommand("1", "maintenance_on")))
+    snap = wait(lambda s: s.screen == "maintenance")
+    assert snap.session.card is None     # the user in front of it is not left half-way with data
+    c.post(RemoteCommandReceived(RemoteCommand("2", "notice", {"text": "今日16:00后暂停服务"})))
+    c.post(RemoteCommandReceived(RemoteCommand("3", "maintenance_off")))
+    snap = wait(lambda s: s.screen == "attract" and s.notice)
+    assert snap.notice == "今日16:00后暂停服务"
+
+
+def test_catalog_unavailable_says_so_and_recovers(rig, matter, card):
+    c, hall, outbox, sender, printer, clock, wait = rig
+    c.stop()
+    hall.down = True
+    c2 = Controller(ControllerSettings("T-1", "x", tick_s=0.05), hall, outbox, sender, printer, clock)
+    got = []
+    c2.subscribe(got.append)
+    c2.start()
+    c2.post(DeviceChanged("idcard", DeviceStatus.ok()))
+    time.sleep(0.3)
+    assert "暂时无法获取事项目录" in got[-1].catalog_message and not got[-1].matters
+    hall.down = False
+    c2.post(S.CardRead(card))
+    c2.post(S.OpenMatters())             # opening the list retries the catalogue
+    time.sleep(0.3)
+    assert got[-1].screen == "matters" and got[-1].matters and got[-1].catalog_message == ""
+    c2.stop()
