@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import logging
 import os
 import shutil
@@ -99,6 +100,7 @@ def _demo(cfg: KioskConfig, out: Path, autopilot: bool, scenario: str) -> int:
                 if scenario == "offline":
                     actions.network_up()
                     summary["uploaded"] = _wait_outbox_empty(runtime, 30)
+                (out / "autopilot.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2), "utf-8")
                 _report(out, summary)
             except Exception:
                 log.exception("autopilot failed")

@@ -7,7 +7,6 @@ and the e2e tests use it.
 """
 from __future__ import annotations
 
-import json
 import logging
 import os
 import threading
@@ -153,6 +152,4 @@ class Autopilot:
         self.tap("btn_finish")
         self.wait_screen("attract")
         self.shot("08-attract-again")
-        (self.out_dir / "autopilot.json").write_text(
-            json.dumps(self.summary, ensure_ascii=False, indent=2), "utf-8")
         return self.summary

@@ -7,8 +7,9 @@ cd "$(dirname "$0")/.."
 
 # libgl1/libegl1: Kivy's GL (offscreen driver uses EGL); libmtdev1: silences Kivy's input probe;
 # libzbar0: pyzbar; xvfb/xauth: a real X server for `make demo` with no display;
+# systemd: `systemd-analyze verify` of our units in the tests;
 # fonts-wqy-microhei: not needed at run time (the font ships in assets/) — not installed.
-APT_PACKAGES="libgl1 libegl1 libmtdev1 libzbar0 xvfb xauth python3-venv"
+APT_PACKAGES="libgl1 libegl1 libmtdev1 libzbar0 xvfb xauth python3-venv systemd"
 [ "${WITH_POSTGRES:-0}" = 1 ] && APT_PACKAGES="$APT_PACKAGES postgresql"
 
 missing=()

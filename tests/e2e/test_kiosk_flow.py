@@ -1,0 +1,86 @@
+"""The real Kivy app in an offscreen window (SDL offscreen, EGL/llvmpipe), from a card placed on
+the simulated reader to a receipt printed on the virtual printer, through a real hall on
+127.0.0.1. Screenshots stay in test-out/e2e-*/screens for a person to look at."""
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import zxingcpp
+from PIL import Image
+
+from kiosk.domain.application_no import is_valid_application_no
+
+ROOT = Path(__file__).resolve().parents[2]
+OUT = ROOT / "test-out"
+EXPECTED_SCREENS = ["01-attract", "02-home", "03-matters", "04-form-prefilled", "05-form-errors",
+                    "06-review", "07-done", "08-attract-again"]
+
+
+def run_demo(scenario: str) -> Path:
+    out = OUT / f"e2e-{scenario}"
+    if out.exists():
+        shutil.rmtree(out)
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    env.update(SDL_VIDEODRIVER="offscreen", KIVY_HOME=str(out / ".kivy"))
+    proc = subprocess.run([sys.executable, "-m", "kiosk.cli", "demo", "--autopilot", "--out", str(out),
+                           "--scenario", scenario], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=240)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-5000:]
+    return out
+
+
+def hall_applications(out: Path) -> list[tuple]:
+    [db] = list((out / "hall").glob("*.db"))
+    with sqlite3.connect(db) as con:
+        return con.execute("SELECT application_no, idempotency_key, applicant_id_number FROM applications").fetchall()
+
+
+def decode_qr(png: Path) -> list[str]:
+    img = np.asarray(Image.open(png).convert("L"))
+    return [r.text for r in zxingcpp.read_barcodes(img)]
+
+
+def check_screens(out: Path) -> None:
+    shots = {p.stem: p for p in (out / "screens").glob("*.png")}
+    assert sorted(shots) == EXPECTED_SCREENS
+    for name, path in shots.items():
+        img = np.asarray(Image.open(path).convert("RGB"))
+        assert img.shape[0] >= 700 and img.shape[1] >= 1200, name
+        assert img.std() > 10, f"{name} is blank"          # not an all-black grab
+    first = np.asarray(Image.open(shots["01-attract"]).convert("L"))
+    assert not np.array_equal(first, np.asarray(Image.open(shots["02-home"]).convert("L")))
+
+
+@pytest.mark.e2e
+def test_card_to_printed_receipt_online():
+    out = run_demo("online")
+    check_screens(out)
+    summary = json.loads((out / "autopilot.json").read_text("utf-8"))
+    assert summary["queued"] is False and summary["printed"] is True
+    number = summary["application_no"]
+    assert is_valid_application_no(number)
+    receipts = sorted((out / "receipts").glob("*.png"))
+    assert len(receipts) == 1
+    assert decode_qr(receipts[0]) == [number]                 # the QR on paper is the hall's number
+    rows = hall_applications(out)
+    assert [r[0] for r in rows] == [number]                   # ... and the hall's database holds it
+
+
+@pytest.mark.e2e
+def test_hall_down_gives_pending_receipt_then_uploads_once():
+    out = run_demo("offline")
+    check_screens(out)
+    summary = json.loads((out / "autopilot.json").read_text("utf-8"))
+    assert summary["queued"] is True and summary["application_no"].startswith("DS")
+    assert summary["uploaded"] is True
+    receipts = sorted((out / "receipts").glob("*.png"))
+    assert len(receipts) == 1 and decode_qr(receipts[0]) == []   # no QR: no hall number yet
+    rows = hall_applications(out)
+    assert len(rows) == 1                                        # sent once, after the hall came back
+    assert rows[0][1].upper().startswith(summary["application_no"][2:])
