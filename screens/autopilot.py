@@ -19,10 +19,6 @@ from kivy.core.window import Window
 log = logging.getLogger(__name__)
 
 TARGET_MATTER = "户外广告设施设置审批"
-SAMPLE_VALUES = {
-    "text": "示例内容", "address": "江苏省南京市玄武区中山路1号", "number": "12",
-    "phone": "13912345678", "date": "2026-12-31", "uscc": "91320102MA1XXXXX0T",
-}
 
 
 class AutopilotError(RuntimeError):
@@ -107,16 +103,16 @@ class Autopilot:
 
     # -- the visit ---------------------------------------------------------------------------
     def fill_required(self) -> None:
+        from kiosk.domain.form import example_value
+
         def fill():
             screen = self.app.sm.current_screen
             matter = self.app.current_snapshot.session.matter
             for f in matter.form:
                 w = screen.find(f"field:{f.name}")
-                if f.type == "choice":
-                    if w.text not in f.choices:
-                        w.text = f.choices[0]
-                elif not w.text and (f.required or f.type == "phone"):
-                    w.text = SAMPLE_VALUES.get(f.type, "示例")
+                empty = not w.text or (f.type == "choice" and w.text not in f.choices)
+                if empty and f.required:
+                    w.text = example_value(f)
         self._on_ui(fill)
 
     def run(self) -> dict:

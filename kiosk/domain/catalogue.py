@@ -34,6 +34,7 @@ class FormField:
     max_length: int = 0        # 0 = no limit beyond the type's own
     pattern: str = ""          # optional regular expression the value must match
     hint: str = ""
+    example: str = ""          # a valid sample value: shown as placeholder, used by the autopilot
 
 
 @dataclass(frozen=True)
@@ -120,7 +121,7 @@ class Matter:
             consult_phone=r.str("consult_phone"), complaint_phone=r.str("complaint_phone"),
             form=tuple(_field(x, where) for x in r.table_list(
                 "form", {"name", "label", "type"},
-                {"required", "prefill", "choices", "max_length", "pattern", "hint"})),
+                {"required", "prefill", "choices", "max_length", "pattern", "hint", "example"})),
             faq=tuple(Faq(**f) for f in r.table_list("faq", {"q", "a"}, set(), optional=True)),
         )
         r.reject_unknown()

@@ -68,3 +68,17 @@ def _check(f: FormField, v: str) -> str:
     if f.pattern and not re.fullmatch(f.pattern, v):
         return f.hint or f"{f.label}格式不正确"
     return ""
+
+
+_EXAMPLES = {"text": "示例", "address": "江苏省南京市玄武区中山路1号", "number": "12",
+             "phone": "13912345678", "date": "2026-12-31", "uscc": "91320102MA1XXXXX0T"}
+
+
+def example_value(f: FormField) -> str:
+    """A value that passes validation: the catalogue's own example, else one by type. Used by the
+    demo's autopilot and by tests to fill a form the way a careful user would."""
+    if f.example:
+        return f.example
+    if f.type == "choice":
+        return f.choices[0]
+    return _EXAMPLES.get(f.type, "示例")
