@@ -153,8 +153,10 @@ def _apply(s: Session, event) -> Session | None:
             return replace(s, state=State.FORM, matter=m, values=MappingProxyType(prefill(m, s.card)),
                            errors=_EMPTY)
         case (State.FORM, SubmitForm(values=v)):
-            errors = validate(s.matter, dict(v))
-            values = MappingProxyType({k: (x or "").strip() for k, x in v.items()})
+            # The screen sends what the user edited; card pre-fills stay as read from the card.
+            merged = {**s.values, **{k: (x or "").strip() for k, x in v.items()}}
+            errors = validate(s.matter, merged)
+            values = MappingProxyType(merged)
             return replace(s, state=State.FORM if errors else State.REVIEW, values=values,
                            errors=MappingProxyType(errors))
         case (State.REVIEW, Confirm()):

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from kivy.clock import Clock
 from kivy.core.window import Window
+from kivy.uix.scrollview import ScrollView
 
 log = logging.getLogger(__name__)
 
@@ -68,14 +69,32 @@ class Autopilot:
     def tap(self, widget_name: str) -> None:
         from kivy.tests.common import UnitTestTouch
 
-        def press():
+        def find():
             w = self.app.sm.current_screen.find(widget_name)
             if w is None:
                 raise AutopilotError(f"no widget {widget_name!r} on {self.app.sm.current}")
+            return w
+
+        def bring_into_view():
+            # A person scrolls a list until the tile is visible before touching it.
+            w, parent = find(), None
+            node = w.parent
+            while node is not None and node is not node.parent:   # the Window is its own parent
+                if isinstance(node, ScrollView):
+                    parent = node
+                    break
+                node = node.parent
+            if parent is not None:
+                parent.scroll_to(w, padding=20, animate=False)
+
+        def press():
+            w = find()
             x, y = w.to_window(*w.center)
             touch = UnitTestTouch(x, y)
             touch.touch_down()
             Clock.schedule_once(lambda _dt: touch.touch_up(), 0.05)
+        self._on_ui(bring_into_view)
+        time.sleep(0.2)              # a frame to lay out the scrolled list
         self._on_ui(press)
         time.sleep(0.3)
 

@@ -2,6 +2,7 @@
 from kivy.factory import Factory
 from kivy.uix.label import Label
 
+from kiosk.domain.identity import mask_id_number
 from kiosk.session import Back, SubmitForm
 from screens import theme
 from screens.base import KioskScreen
@@ -21,6 +22,12 @@ class FormScreen(KioskScreen):
             self._built_for = key
         for f in s.matter.form:
             self.dynamic[f"error:{f.name}"].text = s.errors.get(f.name, "")
+        n = len(s.errors)
+        self.ids.summary.text = f"有{n}项需要填写或更正，请看标红的提示" if n else ""
+        first = next((f.name for f in s.matter.form if f.name in s.errors), None)
+        if first is not None:
+            # Errors below the fold are invisible: bring the first one into view.
+            self.ids.scroll.scroll_to(self.dynamic[f"error:{first}"], padding=40, animate=False)
 
     def _build(self, s):
         self.ids.title.text = s.matter.name
@@ -34,11 +41,14 @@ class FormScreen(KioskScreen):
             grid.add_widget(_label(f"{mark}{f.label}{hint}", "26sp", theme.TEXT, 44))
             if f.type == "choice":
                 w = Factory.FieldChoice(text=s.values.get(f.name) or "请选择", values=list(f.choices))
+            elif from_card:
+                shown = s.values[f.name]
+                if f.type == "id_number":
+                    shown = mask_id_number(shown)     # masked on screen (ARCHITECTURE §5)
+                w = Factory.FieldInput(text=shown, readonly=True, background_color=(0.92, 0.93, 0.95, 1))
+                w.from_card = True
             else:
-                w = Factory.FieldInput(text=s.values.get(f.name, ""), hint_text=f.hint or _type_hint(f.type),
-                                       readonly=from_card)
-                if from_card:
-                    w.background_color = (0.92, 0.93, 0.95, 1)
+                w = Factory.FieldInput(text=s.values.get(f.name, ""), hint_text=f.hint or _type_hint(f.type))
             grid.add_widget(w)
             err = _label("", "24sp", theme.ACCENT, 36)
             grid.add_widget(err)
@@ -47,9 +57,10 @@ class FormScreen(KioskScreen):
         self.ids.scroll.scroll_y = 1
 
     def values(self) -> dict:
+        """What the user entered. Card fields are not sent back: the session keeps the card's."""
         out = {}
         for name, w in self.dynamic.items():
-            if name.startswith("field:"):
+            if name.startswith("field:") and not getattr(w, "from_card", False):
                 text = w.text
                 out[name[6:]] = "" if text == "请选择" and hasattr(w, "values") else text
         return out
