@@ -22,6 +22,10 @@ log = logging.getLogger(__name__)
 TARGET_MATTER = "户外广告设施设置审批"
 
 
+SETTLE_S = 0.3   # after a screen appears, before its screenshot
+TAP_S = 0.3      # after a tap, before looking at the result
+
+
 class AutopilotError(RuntimeError):
     pass
 
@@ -33,6 +37,12 @@ class Autopilot:
         self.out_dir = out_dir
         self.timeout_s = timeout_s
         self.summary: dict = {"scenario": scenario, "screens": []}
+        self._published: list = []     # (monotonic time, snapshot) as the controller publishes
+        app.controller.subscribe(lambda snap: self._published.append((time.monotonic(), snap)))
+
+    def _ms_until(self, t0: float, predicate) -> int:
+        """Milliseconds from t0 to the first snapshot matching predicate (for make bench)."""
+        return round(min(t for t, snap in self._published if t >= t0 and predicate(snap)) * 1000 - t0 * 1000)
 
     # -- primitives ------------------------------------------------------------------------
     def _on_ui(self, fn):
@@ -57,7 +67,7 @@ class Autopilot:
         while time.monotonic() < deadline:
             snap = self.app.current_snapshot
             if snap is not None and predicate(snap):
-                time.sleep(0.3)      # let a frame or two draw what was rendered
+                time.sleep(SETTLE_S)      # let a frame or two draw what was rendered
                 return
             time.sleep(0.05)
         snap = self.app.current_snapshot
@@ -96,7 +106,7 @@ class Autopilot:
         self._on_ui(bring_into_view)
         time.sleep(0.2)              # a frame to lay out the scrolled list
         self._on_ui(press)
-        time.sleep(0.3)
+        time.sleep(TAP_S)
 
     def shot(self, name: str) -> Path:
         self.shots_dir.mkdir(parents=True, exist_ok=True)
@@ -137,8 +147,10 @@ class Autopilot:
     def run(self) -> dict:
         self.wait_screen("attract")
         self.shot("01-attract")
+        t0 = time.monotonic()
         self.actions.place_card()
         self.wait_screen("home")
+        self.summary["card_to_home_ms"] = self._ms_until(t0, lambda s: s.screen == "home")
         self.shot("02-home")
         self.tap("btn_matters")
         self.wait_screen("matters", lambda s: bool(s.matters))
@@ -157,8 +169,11 @@ class Autopilot:
         if self.scenario == "offline":
             self.actions.network_down()
             time.sleep(1.0)
+        t0 = time.monotonic()
         self.tap("btn_confirm")
         self.wait_screen("done", lambda s: s.session.outcome is not None and s.session.outcome.print_ok is not None)
+        self.summary["confirm_to_printed_ms"] = self._ms_until(
+            t0, lambda s: s.session.outcome is not None and s.session.outcome.print_ok is not None)
         self.shot("07-done")
         outcome = self.app.current_snapshot.session.outcome
         self.summary.update(application_no=outcome.application_no, queued=outcome.queued,
