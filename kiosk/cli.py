@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import importlib
 import json
 import logging
 import os
@@ -15,6 +16,10 @@ from pathlib import Path
 from kiosk.config import ConfigError, KioskConfig, load_config
 
 log = logging.getLogger("kiosk")
+
+# Technician tools live next to their driver; each module has register(subparsers), which adds a
+# parser whose `func(args, cfg) -> exit code` does the work (imports of hardware libraries inside).
+DEVICE_TOOLS = ("drivers.idcard.cli",)
 
 
 def main(argv=None) -> int:
@@ -29,6 +34,10 @@ def main(argv=None) -> int:
     d.add_argument("--scenario", choices=("online", "offline"), default="online",
                    help="offline: the hall goes down before submitting (待上传), then comes back")
     sub.add_parser("doctor", help="check config, devices and the hall; say what to fix")
+    device = sub.add_parser("device", help="technician tools for one device (reader, scanner, printer)")
+    device_sub = device.add_subparsers(dest="device_command", required=True)
+    for module in DEVICE_TOOLS:
+        importlib.import_module(module).register(device_sub)   # each adds its parser + func
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
@@ -36,6 +45,8 @@ def main(argv=None) -> int:
     except ConfigError as e:
         print(f"配置错误 / configuration error: {e}", file=sys.stderr)
         return 2
+    if args.command == "device":
+        return args.func(args, cfg)
     if args.command == "doctor":
         from kiosk.doctor import run_doctor
         return run_doctor(cfg)

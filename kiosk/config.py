@@ -50,6 +50,19 @@ class PrinterConfig:
 
 
 @dataclass(frozen=True)
+class ScannerConfig:
+    driver: str = "none"                # "none" | "camera" | "serial" | "images" (simulator)
+    device: str = "0"                   # camera index or /dev/v4l/by-id/... path
+    width: int = 1280
+    height: int = 720
+    fps: int = 15
+    port: str = "/dev/scanner"          # serial barcode-scanner module
+    baudrate: int = 9600
+    images_dir: str = ""                # simulator: a folder of images or a video file
+    dedupe_window_s: float = 3.0        # the same code is reported once within this window
+
+
+@dataclass(frozen=True)
 class StorageConfig:
     data_dir: str = "var/kiosk"         # outbox database and catalogue cache
 
@@ -68,6 +81,7 @@ class KioskConfig:
     hall: HallConfig = field(default_factory=HallConfig)
     idcard: IdCardConfig = field(default_factory=IdCardConfig)
     printer: PrinterConfig = field(default_factory=PrinterConfig)
+    scanner: ScannerConfig = field(default_factory=ScannerConfig)
     storage: StorageConfig = field(default_factory=StorageConfig)
     ui: UiConfig = field(default_factory=UiConfig)
     source: str = ""                    # the file it came from, for messages
@@ -77,6 +91,7 @@ _CHOICES = {
     "idcard.driver": ("serial", "sim"),
     "printer.driver": ("network", "virtual"),
     "printer.columns": (32, 48),
+    "scanner.driver": ("none", "camera", "serial", "images"),
 }
 
 
