@@ -75,7 +75,8 @@ def build_runtime(cfg: KioskConfig, out_dir: Path) -> Runtime:
     reader = build_idcard(cfg.idcard, sims, out_dir)
     controller = Controller(
         ControllerSettings(terminal_id=cfg.terminal.id, hall_name=cfg.terminal.hall_name,
-                           timeouts=Timeouts(cfg.terminal.idle_timeout_s, cfg.terminal.done_timeout_s)),
+                           timeouts=Timeouts(cfg.terminal.idle_timeout_s, cfg.terminal.idle_warning_s,
+                                            cfg.terminal.done_timeout_s)),
         hall=client, outbox=outbox, sender=sender, printer=printer, clock=clock)
     health = HealthMonitor(client, printer, post=controller.post, latest=lambda: controller.latest,
                            outbox_pending=outbox.pending_count, interval_s=cfg.hall.heartbeat_interval_s)

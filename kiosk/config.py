@@ -20,7 +20,8 @@ class ConfigError(Exception):
 class TerminalConfig:
     id: str = "T-DEMO-01"
     hall_name: str = "便民服务中心"
-    idle_timeout_s: float = 90.0        # form/home screens: back to attract after this much silence
+    idle_timeout_s: float = 60.0        # silence before the "您还在吗" countdown appears
+    idle_warning_s: float = 15.0        # the countdown; then the session is wiped
     done_timeout_s: float = 30.0        # the result screen leaves sooner: the user is finished
 
 
@@ -43,10 +44,25 @@ class IdCardConfig:
 
 @dataclass(frozen=True)
 class PrinterConfig:
-    driver: str = "virtual"             # "network" | "virtual" (renders each job to PNG)
-    host: str = "127.0.0.1"
+    """One receipt-printer profile (plus the hall's A4 queue). `driver` is the transport."""
+    driver: str = "virtual"             # "network" | "serial" | "file" | "usb" | "virtual" (renders PNG)
+    name: str = "receipt"               # what `kiosk device print --printer NAME` calls this profile
+    model: str = "default"              # python-escpos capability profile: QR, cutter, dots across
+    host: str = "127.0.0.1"             # network: printer address and TCP port (9100)
     port: int = 9100
+    serial_port: str = "/dev/ttyUSB0"   # serial: device and line settings
+    baudrate: int = 115200
+    flow_control: str = "none"          # "none" | "rtscts" | "xonxoff"
+    device: str = "/dev/usb/lp0"        # file: a printer device file (usblp) or a plain file
+    usb_vendor_id: int = 0              # usb (libusb, no kernel driver): e.g. 0x0416
+    usb_product_id: int = 0             # e.g. 0x5011
     columns: int = 48                   # 48 = 80 mm paper, 32 = 58 mm
+    text_mode: str = "native"           # "native" (GB18030 in Chinese mode) | "raster" (images)
+    qr_mode: str = "native"             # "native" (GS ( k) | "raster"
+    logo: str = ""                      # optional image printed at the top of every slip
+    timeout_s: float = 3.0              # connect and status-reply deadline
+    evaluation_slip: bool = True        # print the 好差评 thank-you slip
+    a4_queue: str = ""                  # CUPS queue for A4 credit reports; "" = keep the PDF file
 
 
 @dataclass(frozen=True)
@@ -89,8 +105,11 @@ class KioskConfig:
 
 _CHOICES = {
     "idcard.driver": ("serial", "sim"),
-    "printer.driver": ("network", "virtual"),
+    "printer.driver": ("network", "serial", "file", "usb", "virtual"),
     "printer.columns": (32, 48),
+    "printer.flow_control": ("none", "rtscts", "xonxoff"),
+    "printer.text_mode": ("native", "raster"),
+    "printer.qr_mode": ("native", "raster"),
     "scanner.driver": ("none", "camera", "serial", "images"),
 }
 

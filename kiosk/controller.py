@@ -64,6 +64,7 @@ class Snapshot:
     devices: Mapping[str, DeviceStatus]
     notice: str = ""
     maintenance: bool = False
+    seconds_left: int | None = None      # the idle countdown, while it shows
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,7 @@ class Controller:
         self._maintenance = False
         self._seq = 0
         self._latest: Snapshot | None = None
+        self._published: tuple = ()
         self._thread = threading.Thread(target=self._run, name="controller", daemon=True)
 
     # -- public, thread-safe ----------------------------------------------------------------
@@ -122,18 +124,22 @@ class Controller:
                 event = S.Tick()
             if isinstance(event, _Stop):
                 return
-            before = self._observable()
             try:
                 self._handle(event)
             except Exception:  # a bug in one event must not kill the terminal: log, wipe, go on
                 log.exception("controller failed on %s; session reset", type(event).__name__)
                 self._session = S.Session()
-            if self._observable() != before:   # most ticks change nothing: don't redraw for them
+            if self._observable() != self._published:   # most ticks change nothing: no redraw
                 self._publish()
 
     def _observable(self) -> tuple:
-        return (id(self._session), tuple(self._devices.items()), self._notice, self._maintenance,
+        # last_activity alone changing (a touch) redraws nothing; the countdown's seconds do.
+        return (replace(self._session, last_activity=0.0), self._seconds_left(),
+                tuple(self._devices.items()), self._notice, self._maintenance,
                 id(self._catalog), self._catalog_message)
+
+    def _seconds_left(self) -> int | None:
+        return self._cfg.timeouts.seconds_left(self._session, self._clock.monotonic())
 
     def _handle(self, event) -> None:
         if isinstance(event, DeviceChanged):
@@ -221,6 +227,7 @@ class Controller:
             log.warning("remote command %s not supported by this version", cmd.kind)
 
     def _publish(self) -> None:
+        self._published = self._observable()
         self._seq += 1
         s = self._session
         screen = "maintenance" if self._maintenance else s.state.value
@@ -229,7 +236,8 @@ class Controller:
                         matters=self._catalog.matters if self._catalog else (),
                         catalog_message=self._catalog_message,
                         devices=MappingProxyType(dict(self._devices)),
-                        notice=self._notice, maintenance=self._maintenance)
+                        notice=self._notice, maintenance=self._maintenance,
+                        seconds_left=self._seconds_left())
         self._latest = snap
         for fn in self._subscribers:
             fn(snap)

@@ -4,8 +4,12 @@
 controller performs the side effects a new state asks for (submit, print). Identity data lives
 only in a Session object: wiping is returning a fresh Session().
 
-    ATTRACT --card--> HOME --matters--> MATTERS --choose--> FORM --submit ok--> REVIEW
-    REVIEW --confirm--> SUBMITTING --done--> DONE --finish / timeout--> ATTRACT
+    ATTRACT --card--> HOME --matters--> MATTERS --choose--> GUIDE --start--> FORM
+    FORM --submit ok--> REVIEW --confirm--> SUBMITTING --done--> DONE --finish / timeout--> ATTRACT
+    ATTRACT --guest--> MATTERS (no card: guides only; placing the card there keeps the place)
+
+Idle: after `idle_s` without a touch the screen warns (a countdown of `warn_s`); a touch
+(KeepAlive) continues, otherwise the session is wiped.
 """
 from __future__ import annotations
 
@@ -23,6 +27,7 @@ class State(enum.Enum):
     ATTRACT = "attract"
     HOME = "home"
     MATTERS = "matters"
+    GUIDE = "guide"
     FORM = "form"
     REVIEW = "review"
     SUBMITTING = "submitting"
@@ -55,13 +60,23 @@ class Session:
 
 @dataclass(frozen=True)
 class Timeouts:
-    idle_s: float = 90.0
-    done_s: float = 30.0
+    idle_s: float = 60.0         # silence before the countdown appears
+    warn_s: float = 15.0         # the countdown: a touch on 继续办理 keeps the session
+    done_s: float = 30.0         # the result screen: the user is finished, no countdown
 
     def for_state(self, state: State) -> float | None:
+        """Seconds of silence after which the session is wiped (None: never)."""
         if state in (State.ATTRACT, State.SUBMITTING):
             return None          # nothing to wipe / we owe the user an answer first
-        return self.done_s if state is State.DONE else self.idle_s
+        return self.done_s if state is State.DONE else self.idle_s + self.warn_s
+
+    def seconds_left(self, s: "Session", now: float) -> int | None:
+        """Whole seconds before the wipe while the countdown shows, else None."""
+        limit = self.for_state(s.state)
+        if limit is None or s.state is State.DONE:
+            return None
+        left = limit - (now - s.last_activity)
+        return max(0, int(left + 0.999)) if left <= self.warn_s else None
 
 
 # ---- events -------------------------------------------------------------------------------
@@ -74,6 +89,21 @@ class CardRead:
 @dataclass(frozen=True)
 class OpenMatters:
     pass
+
+
+@dataclass(frozen=True)
+class BrowseAsGuest:
+    """游客: read 办事指南 without identifying."""
+
+
+@dataclass(frozen=True)
+class StartApplication:
+    """开始办理 on a guide."""
+
+
+@dataclass(frozen=True)
+class KeepAlive:
+    """Any touch: the user is still there."""
 
 
 @dataclass(frozen=True)
@@ -122,7 +152,8 @@ class Tick:
     pass
 
 
-_BACK = {State.MATTERS: State.HOME, State.FORM: State.MATTERS, State.REVIEW: State.FORM}
+_BACK = {State.MATTERS: State.HOME, State.GUIDE: State.MATTERS, State.FORM: State.GUIDE,
+         State.REVIEW: State.FORM}
 
 
 def transition(s: Session, event, now: float, timeouts: Timeouts) -> Session:
@@ -136,12 +167,16 @@ def transition(s: Session, event, now: float, timeouts: Timeouts) -> Session:
     if isinstance(event, CardRead):
         if s.state is State.SUBMITTING:
             return s             # finish this user's submission before anyone else's begins
+        if s.card is None and s.state in (State.MATTERS, State.GUIDE):
+            return replace(s, card=event.card, last_activity=now, message="")   # a guest identifies
         return Session(state=State.HOME, card=event.card, last_activity=now)
+    if isinstance(event, KeepAlive):
+        return s if s.state is State.ATTRACT else replace(s, last_activity=now)
 
     nxt = _apply(s, event)
     if nxt is None:
         return s                 # an event that does not apply here (a stale tap) changes nothing
-    return replace(nxt, last_activity=now)
+    return nxt if nxt.state is State.ATTRACT else replace(nxt, last_activity=now)
 
 
 def _apply(s: Session, event) -> Session | None:
@@ -149,9 +184,19 @@ def _apply(s: Session, event) -> Session | None:
     match (s.state, event):
         case (State.HOME, OpenMatters()):
             return replace(s, state=State.MATTERS)
+        case (State.ATTRACT, BrowseAsGuest()):
+            return replace(s, state=State.MATTERS)
         case (State.MATTERS, ChooseMatter(matter=m)):
-            return replace(s, state=State.FORM, matter=m, values=MappingProxyType(prefill(m, s.card)),
+            return replace(s, state=State.GUIDE, matter=m)
+        case (State.GUIDE, StartApplication()):
+            if s.card is None:
+                return replace(s, message="请先将身份证放在感应区，识别身份后即可办理")
+            if "个人" not in s.matter.audience:
+                return replace(s, message="本事项仅受理法人（企业）申请，请由法定代表人持营业执照办理")
+            return replace(s, state=State.FORM, values=MappingProxyType(prefill(s.matter, s.card)),
                            errors=_EMPTY)
+        case (State.MATTERS, Back()) if s.card is None:
+            return Session()     # a guest going back leaves: nothing to keep
         case (State.FORM, SubmitForm(values=v)):
             # The screen sends what the user edited; card pre-fills stay as read from the card.
             merged = {**s.values, **{k: (x or "").strip() for k, x in v.items()}}

@@ -14,22 +14,28 @@ from kivy.clock import Clock
 from kivy.core.window import Window
 from kivy.lang import Builder
 from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.floatlayout import FloatLayout
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from screens.attract import AttractScreen
 from screens.done import DoneScreen
+from screens.countdown import CountdownOverlay
 from screens.form import FormScreen
+from screens.guide import GuideScreen
 from screens.home import HomeScreen
 from screens.maintenance import MaintenanceScreen
 from screens.matters import MattersScreen
 from screens.review import ReviewScreen
 from screens.submitting import SubmittingScreen
 
+from kiosk.session import Finish, KeepAlive
+
 log = logging.getLogger(__name__)
 
 HERE = Path(__file__).resolve().parent
 SCREENS = {
-    "attract": AttractScreen, "home": HomeScreen, "matters": MattersScreen, "form": FormScreen,
+    "attract": AttractScreen, "home": HomeScreen, "matters": MattersScreen, "guide": GuideScreen,
+    "form": FormScreen,
     "review": ReviewScreen, "submitting": SubmittingScreen, "done": DoneScreen,
     "maintenance": MaintenanceScreen,
 }
@@ -48,18 +54,23 @@ class KioskApp(App):
         self.current_snapshot = None
 
     def build(self):
-        Builder.load_file(str(HERE / "common.kv"))
-        for name in SCREENS:
+        for name in ("common", "countdown", *SCREENS):
             Builder.load_file(str(HERE / f"{name}.kv"))
         self.sm = ScreenManager(transition=NoTransition())
         for name, cls in SCREENS.items():
             self.sm.add_widget(cls(post=self.controller.post, name=name))
         Window.bind(on_keyboard=self._on_keyboard, on_request_close=lambda *a, **k: True)
+        # Any touch anywhere means the user is still there (before widgets see it).
+        Window.bind(on_touch_down=lambda *_: self.controller.post(KeepAlive()) and False)
+        self.countdown = CountdownOverlay(self.controller.post)
+        stage = FloatLayout()               # the screens, with the countdown drawn over them
+        stage.add_widget(self.sm)
+        stage.add_widget(self.countdown)
         if self.dock_actions is None:
-            return self.sm
+            return stage
         from screens.devdock import DevDock
         root = BoxLayout()
-        root.add_widget(self.sm)
+        root.add_widget(stage)
         root.add_widget(DevDock(self.dock_actions))
         return root
 
@@ -86,11 +97,11 @@ class KioskApp(App):
                 if wipe:
                     wipe()
         self.sm.current = snap.screen
+        self.countdown.show(snap.seconds_left)
         try:
             self.sm.current_screen.render(snap)
         except Exception:   # a rendering bug must not freeze the terminal: log, reset the session
             log.exception("render of %s failed", snap.screen)
-            from kiosk.session import Finish
             self.controller.post(Finish())
         self.current_snapshot = snap
         self.rendered_seq = snap.seq

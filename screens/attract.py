@@ -2,6 +2,7 @@
 from kivy.animation import Animation
 
 from kiosk.ports import DeviceState
+from kiosk.session import BrowseAsGuest
 from screens.base import KioskScreen
 
 
@@ -23,3 +24,6 @@ class AttractScreen(KioskScreen):
             self.ids.device_hint.text = "身份证阅读器暂不可用，请联系工作人员"
         else:
             self.ids.device_hint.text = ""
+
+    def browse_as_guest(self):
+        self.post(BrowseAsGuest())

@@ -157,15 +157,18 @@ class Autopilot:
         self.shot("03-matters")
         matter = next(m for m in self.app.current_snapshot.matters if m.name == TARGET_MATTER)
         self.tap(f"matter:{matter.code}")
+        self.wait_screen("guide")
+        self.shot("04-guide")
+        self.tap("btn_start")
         self.wait_screen("form")
-        self.shot("04-form-prefilled")
+        self.shot("05-form-prefilled")
         self.tap("btn_next")          # required fields still empty: the form must say which
         self.wait_screen("form", lambda s: bool(s.session.errors))
-        self.shot("05-form-errors")
+        self.shot("06-form-errors")
         self.fill_required()
         self.tap("btn_next")
         self.wait_screen("review")
-        self.shot("06-review")
+        self.shot("07-review")
         if self.scenario == "offline":
             self.actions.network_down()
             time.sleep(1.0)
@@ -174,12 +177,12 @@ class Autopilot:
         self.wait_screen("done", lambda s: s.session.outcome is not None and s.session.outcome.print_ok is not None)
         self.summary["confirm_to_printed_ms"] = self._ms_until(
             t0, lambda s: s.session.outcome is not None and s.session.outcome.print_ok is not None)
-        self.shot("07-done")
+        self.shot("08-done")
         outcome = self.app.current_snapshot.session.outcome
         self.summary.update(application_no=outcome.application_no, queued=outcome.queued,
                             printed=outcome.print_ok, print_message=outcome.print_message,
                             matter=matter.name)
         self.tap("btn_finish")
         self.wait_screen("attract")
-        self.shot("08-attract-again")
+        self.shot("09-attract-again")
         return self.summary

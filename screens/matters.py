@@ -11,6 +11,7 @@ class MattersScreen(KioskScreen):
     def render(self, snap):
         super().render(snap)
         self.ids.message.text = snap.catalog_message
+        self.ids.btn_back.text = "返回" if snap.session.card else "退出"
         if snap.matters is self._shown:
             return                   # rebuild tiles only when the catalogue itself changed
         self._shown = snap.matters

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Union
+from typing import Sequence, Union
 
+from kiosk.domain.credit_report import CreditReport
 from kiosk.domain.identity import mask_id_number, mask_name
 
 
@@ -39,11 +40,18 @@ class QrCode:
 
 
 @dataclass(frozen=True)
+class Barcode:
+    """A 1D barcode (CODE128) for a counter's hand scanner, e.g. an application number."""
+    data: str                # printable ASCII
+    caption: str = ""
+
+
+@dataclass(frozen=True)
 class Feed:
     lines: int = 1
 
 
-Block = Union[Text, KeyValue, Separator, QrCode, Feed]
+Block = Union[Text, KeyValue, Separator, QrCode, Barcode, Feed]
 
 
 @dataclass(frozen=True)
@@ -66,6 +74,8 @@ class ReceiptDoc:
                 out.append(f"{b.label}：{b.value}")
             elif isinstance(b, QrCode):
                 out.append(f"[QR {b.data}] {b.caption}")
+            elif isinstance(b, Barcode):
+                out.append(f"[CODE128 {b.data}] {b.caption}")
         return "\n".join(out)
 
 

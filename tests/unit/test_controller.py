@@ -68,7 +68,7 @@ def rig(tmp_path, matter):
         return {"application_no": r.application_no}
     sender = OutboxSender(outbox, send)
     printer = FakePrinter()
-    c = Controller(ControllerSettings("T-1", "测试服务中心", S.Timeouts(90, 30), tick_s=0.05),
+    c = Controller(ControllerSettings("T-1", "测试服务中心", S.Timeouts(60, 15, 30), tick_s=0.05),
                    hall, outbox, sender, printer, clock)
     snaps = []
     cond = threading.Condition()
@@ -100,6 +100,8 @@ def walk_to_review(c, wait, matter, card):
     c.post(S.OpenMatters())
     snap = wait(lambda s: s.screen == "matters" and s.matters)
     c.post(S.ChooseMatter(snap.matters[0]))
+    wait(lambda s: s.screen == "guide")
+    c.post(S.StartApplication())
     snap = wait(lambda s: s.screen == "form")
     c.post(S.SubmitForm({**snap.session.values, **GOOD_VALUES}))
     wait(lambda s: s.screen == "review")
@@ -151,9 +153,15 @@ def test_idle_timeout_through_controller_ticks(rig, matter, card):
     c, hall, outbox, sender, printer, clock, wait = rig
     c.post(S.CardRead(card))
     wait(lambda s: s.screen == "home")
-    clock.t += 91
+    clock.t += 61
+    snap = wait(lambda s: s.seconds_left is not None)
+    assert snap.screen == "home" and snap.seconds_left == 14
+    c.post(S.KeepAlive())
+    snap = wait(lambda s: s.seconds_left is None)
+    assert snap.screen == "home"
+    clock.t += 76
     snap = wait(lambda s: s.screen == "attract")
-    assert snap.session.card is None
+    assert snap.session.card is None and snap.seconds_left is None
 
 
 def test_remote_maintenance_and_notice(rig, matter, card):

@@ -2,7 +2,7 @@ from kiosk import session as S
 from kiosk.session import State
 from tests.unit.conftest import GOOD_VALUES, make_card
 
-T = S.Timeouts(idle_s=90, done_s=30)
+T = S.Timeouts(idle_s=60, warn_s=15, done_s=30)
 
 
 def run(events, start=None, t0=0.0):
@@ -12,8 +12,12 @@ def run(events, start=None, t0=0.0):
     return s
 
 
+def to_form(matter, card):
+    return run([S.CardRead(card), S.OpenMatters(), S.ChooseMatter(matter), S.StartApplication()])
+
+
 def to_review(matter, card):
-    s = run([S.CardRead(card), S.OpenMatters(), S.ChooseMatter(matter)])
+    s = to_form(matter, card)
     values = {**s.values, **GOOD_VALUES}
     return S.transition(s, S.SubmitForm(values), 10, T)
 
@@ -22,6 +26,8 @@ def test_happy_path_states(matter, card):
     s = run([S.CardRead(card)])
     assert s.state is State.HOME and s.card is card
     s = run([S.OpenMatters(), S.ChooseMatter(matter)], start=s)
+    assert s.state is State.GUIDE and s.matter is matter
+    s = run([S.StartApplication()], start=s)
     assert s.state is State.FORM
     assert s.values["applicant_name"] == "张三" and s.values["id_number"] == card.id_number
     s = to_review(matter, card)
@@ -37,7 +43,7 @@ def test_happy_path_states(matter, card):
 
 
 def test_form_errors_keep_user_on_form(matter, card):
-    s = run([S.CardRead(card), S.OpenMatters(), S.ChooseMatter(matter)])
+    s = to_form(matter, card)
     s = S.transition(s, S.SubmitForm({**s.values, "phone": "12345"}), 5, T)
     assert s.state is State.FORM
     assert s.errors["phone"].startswith("请填写11位手机号码")
@@ -47,11 +53,20 @@ def test_form_errors_keep_user_on_form(matter, card):
     assert s.values["phone"] == "12345"   # what was typed is kept for correction
 
 
-def test_idle_timeout_wipes_session(matter, card):
+def test_idle_countdown_then_wipe(matter, card):
+    s = run([S.CardRead(card), S.OpenMatters()], t0=100)      # last touch at 101
+    assert T.seconds_left(s, 101 + 59) is None                 # no countdown yet
+    assert T.seconds_left(s, 101 + 60) == 15
+    assert T.seconds_left(s, 101 + 74.2) == 1
+    assert S.transition(s, S.Tick(), 101 + 74.9, T).state is State.MATTERS
+    assert S.transition(s, S.Tick(), 101 + 75, T) == S.Session()
+
+
+def test_keep_alive_restarts_the_idle_clock(matter, card):
     s = run([S.CardRead(card), S.OpenMatters()], t0=100)
-    assert S.transition(s, S.Tick(), 101 + 89, T).state is State.MATTERS
-    wiped = S.transition(s, S.Tick(), 101 + 90, T)
-    assert wiped == S.Session()
+    s = S.transition(s, S.KeepAlive(), 170, T)                 # 继续办理 during the countdown
+    assert s.state is State.MATTERS and T.seconds_left(s, 171) is None
+    assert S.transition(S.Session(), S.KeepAlive(), 5, T) == S.Session()   # attract: nothing to keep
 
 
 def test_done_screen_times_out_sooner(matter, card):
@@ -78,6 +93,11 @@ def test_back_navigation_and_stale_events(matter, card):
     s = to_review(matter, card)
     s = S.transition(s, S.Back(), 20, T)
     assert s.state is State.FORM and s.values["phone"] == "13912345678"
+    s = S.transition(s, S.Back(), 21, T)
+    assert s.state is State.GUIDE
+    s = S.transition(s, S.Back(), 22, T)
+    assert s.state is State.MATTERS
+    assert S.transition(s, S.Back(), 23, T).state is State.HOME
     assert S.transition(S.Session(), S.Confirm(), 1, T) == S.Session()   # stale tap on attract
 
 
@@ -85,3 +105,26 @@ def test_submit_failure_returns_to_review_with_message(matter, card):
     s = S.transition(to_review(matter, card), S.Confirm(), 11, T)
     s = S.transition(s, S.SubmitFailed("申请未被受理"), 12, T)
     assert s.state is State.REVIEW and s.message == "申请未被受理"
+
+
+def test_guest_reads_guides_then_identifies_in_place(matter, card):
+    s = run([S.BrowseAsGuest(), S.ChooseMatter(matter)])
+    assert s.state is State.GUIDE and s.card is None
+    s = S.transition(s, S.StartApplication(), 5, T)
+    assert s.state is State.GUIDE and "身份证" in s.message     # told what to do, not stuck
+    s = S.transition(s, S.CardRead(card), 6, T)
+    assert s.state is State.GUIDE and s.card is card and s.message == ""
+    s = S.transition(s, S.StartApplication(), 7, T)
+    assert s.state is State.FORM and s.values["applicant_name"] == card.name
+
+
+def test_guest_back_from_matters_leaves(matter):
+    s = run([S.BrowseAsGuest()])
+    assert S.transition(s, S.Back(), 5, T) == S.Session()
+
+
+def test_legal_person_only_matter_refuses_a_person(matter, card):
+    from dataclasses import replace
+    only_enterprises = replace(matter, audience=("法人",))
+    s = run([S.CardRead(card), S.OpenMatters(), S.ChooseMatter(only_enterprises), S.StartApplication()])
+    assert s.state is State.GUIDE and "法人" in s.message

@@ -1,0 +1,46 @@
+"""办事指南: every element of the matter's guide, readable and scrollable, then 开始办理."""
+from kivy.uix.label import Label
+
+from kiosk.domain.guide import guide_sections
+from kiosk.session import Back, StartApplication
+from screens import theme
+from screens.base import KioskScreen
+
+
+class GuideScreen(KioskScreen):
+    _shown = None
+
+    def render(self, snap):
+        super().render(snap)
+        s = snap.session
+        self.ids.message.text = s.message
+        self.ids.btn_start.text = "开始办理" if s.card else "开始办理（请先放身份证）"
+        if s.matter is None or s.matter is self._shown:
+            return
+        self._shown = s.matter
+        self.ids.title.text = s.matter.name
+        grid = self.ids.sections
+        grid.clear_widgets()
+        for heading, lines in guide_sections(s.matter):
+            grid.add_widget(_text(heading, "28sp", theme.PRIMARY, bold=True))
+            grid.add_widget(_text("\n".join(lines), "26sp", theme.TEXT))
+        self.ids.scroll.scroll_y = 1
+
+    def start(self):
+        self.post(StartApplication())
+
+    def back(self):
+        self.post(Back())
+
+    def wipe(self):
+        self._shown = None
+        self.ids.sections.clear_widgets()
+
+
+def _text(text, size, color, bold=False):
+    lab = Label(text=text, font_size=size, color=color, bold=bold, size_hint_y=None,
+                halign="left", valign="top", line_height=1.15)
+    # Wrap to the width and grow to the text: long guides are read by scrolling, never cut off.
+    lab.bind(width=lambda w, v: setattr(w, "text_size", (v, None)),
+             texture_size=lambda w, ts: setattr(w, "height", ts[1] + 8))
+    return lab
