@@ -31,8 +31,11 @@ def main(argv=None) -> int:
     d.add_argument("--out", default="demo-out", help="where screenshots, receipts and the hall's data go")
     d.add_argument("--autopilot", action="store_true",
                    help="walk the whole flow by itself, save screenshots and the receipt, exit")
-    d.add_argument("--scenario", choices=("online", "offline"), default="online",
-                   help="offline: the hall goes down before submitting (待上传), then comes back")
+    d.add_argument("--scenario", choices=("online", "offline", "guest"), default="online",
+                   help="offline: the hall goes down before submitting (待上传), then comes back; "
+                        "guest: browse as 游客, identify on the guide, walk away (idle countdown)")
+    d.add_argument("--idle-timeout", type=float, help="override terminal.idle_timeout_s (seconds)")
+    d.add_argument("--idle-warning", type=float, help="override terminal.idle_warning_s (seconds)")
     sub.add_parser("doctor", help="check config, devices and the hall; say what to fix")
     device = sub.add_parser("device", help="technician tools for one device (reader, scanner, printer)")
     device_sub = device.add_subparsers(dest="device_command", required=True)
@@ -51,7 +54,10 @@ def main(argv=None) -> int:
         from kiosk.doctor import run_doctor
         return run_doctor(cfg)
     if args.command == "demo":
-        return _demo(cfg, Path(args.out), args.autopilot, args.scenario)
+        terminal = dataclasses.replace(
+            cfg.terminal, idle_timeout_s=args.idle_timeout or cfg.terminal.idle_timeout_s,
+            idle_warning_s=args.idle_warning or cfg.terminal.idle_warning_s)
+        return _demo(dataclasses.replace(cfg, terminal=terminal), Path(args.out), args.autopilot, args.scenario)
     return _run(cfg)
 
 
@@ -61,6 +67,7 @@ def _prepare_kivy(kivy_home: Path, cfg: KioskConfig) -> None:
     os.environ.setdefault("KIVY_HOME", str(kivy_home))
     os.environ["KIVY_NO_ARGS"] = "1"
     os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")
+    os.environ.setdefault("KIVY_CLIPBOARD", "dummy")   # no copy/paste on a kiosk (and no xclip probing)
     if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
         os.environ.setdefault("SDL_VIDEODRIVER", "offscreen")   # EGL/llvmpipe: no X server needed
     from kivy.config import Config
@@ -107,7 +114,8 @@ def _demo(cfg: KioskConfig, out: Path, autopilot: bool, scenario: str) -> int:
 
         def work():
             try:
-                summary = Autopilot(app, actions, out, scenario).run()
+                pilot = Autopilot(app, actions, out, scenario)
+                summary = pilot.run_guest() if scenario == "guest" else pilot.run()
                 if scenario == "offline":
                     actions.network_up()
                     summary["uploaded"] = _wait_outbox_empty(runtime, 30)
@@ -145,8 +153,9 @@ def _report(out: Path, summary: dict) -> None:
     print()
     print(f"演示完成 / demo finished: {out.resolve()}")
     print(f"  screenshots: {out.resolve() / 'screens'} ({len(summary['screens'])})")
-    print(f"  receipt:     {receipts[-1].resolve() if receipts else 'none printed'}")
-    print(f"  application: {summary.get('application_no')} (queued={summary.get('queued')})")
+    if "application_no" in summary:
+        print(f"  receipt:     {receipts[-1].resolve() if receipts else 'none printed'}")
+        print(f"  application: {summary['application_no']} (queued={summary.get('queued')})")
 
 
 if __name__ == "__main__":

@@ -80,7 +80,7 @@ class Autopilot:
         from kivy.tests.common import UnitTestTouch
 
         def find():
-            w = self.app.sm.current_screen.find(widget_name)
+            w = self.app.sm.current_screen.find(widget_name) or self.app.countdown.ids.get(widget_name)
             if w is None:
                 raise AutopilotError(f"no widget {widget_name!r} on {self.app.sm.current}")
             return w
@@ -185,4 +185,33 @@ class Autopilot:
         self.tap("btn_finish")
         self.wait_screen("attract")
         self.shot("09-attract-again")
+        return self.summary
+
+    def run_guest(self) -> dict:
+        """游客 reads a guide, is told to place the card, identifies in place, starts the form,
+        walks away: the countdown appears, 继续办理 keeps the session, then silence wipes it."""
+        self.wait_screen("attract")
+        self.tap("btn_guest")
+        self.wait_screen("matters", lambda s: bool(s.matters) and s.session.card is None)
+        self.shot("01-guest-matters")
+        matter = next(m for m in self.app.current_snapshot.matters if m.name == TARGET_MATTER)
+        self.tap(f"matter:{matter.code}")
+        self.wait_screen("guide")
+        self.tap("btn_start")
+        self.wait_screen("guide", lambda s: bool(s.session.message))
+        self.shot("02-guide-needs-card")
+        self.actions.place_card()
+        self.wait_screen("guide", lambda s: s.session.card is not None)
+        self.tap("btn_start")
+        self.wait_screen("form")
+        self.wait_for("the idle countdown", lambda s: s.seconds_left is not None)
+        self.shot("03-countdown")
+        self.tap("btn_continue")
+        self.wait_for("the countdown to go", lambda s: s.seconds_left is None and s.screen == "form")
+        self.wait_for("the session to be wiped", lambda s: s.screen == "attract")
+        self.shot("04-wiped")
+        leftovers = self._on_ui(lambda: [name for scr in self.app.sm.screens for name in scr.dynamic
+                                         if name.startswith(("field:", "error:"))])
+        self.summary.update(matter=matter.name, leftover_widgets=leftovers,
+                            card_after=self.app.current_snapshot.session.card is not None)
         return self.summary

@@ -22,14 +22,14 @@ EXPECTED_SCREENS = ["01-attract", "02-home", "03-matters", "04-guide", "05-form-
                     "06-form-errors", "07-review", "08-done", "09-attract-again"]
 
 
-def run_demo(scenario: str) -> Path:
+def run_demo(scenario: str, *extra: str) -> Path:
     out = OUT / f"e2e-{scenario}"
     if out.exists():
         shutil.rmtree(out)
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
     env.update(SDL_VIDEODRIVER="offscreen", KIVY_HOME=str(out / ".kivy"))
     proc = subprocess.run([sys.executable, "-m", "kiosk.cli", "demo", "--autopilot", "--out", str(out),
-                           "--scenario", scenario], cwd=ROOT, env=env, capture_output=True, text=True,
+                           "--scenario", scenario, *extra], cwd=ROOT, env=env, capture_output=True, text=True,
                           timeout=240)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-5000:]
     return out
@@ -84,3 +84,16 @@ def test_hall_down_gives_pending_receipt_then_uploads_once():
     rows = hall_applications(out)
     assert len(rows) == 1                                        # sent once, after the hall came back
     assert rows[0][1].upper().startswith(summary["application_no"][2:])
+
+
+@pytest.mark.e2e
+def test_guest_identifies_on_guide_then_idle_wipes_everything():
+    out = run_demo("guest", "--idle-timeout", "2", "--idle-warning", "3")
+    summary = json.loads((out / "autopilot.json").read_text("utf-8"))
+    shots = sorted(p.stem for p in (out / "screens").glob("*.png"))
+    assert shots == ["01-guest-matters", "02-guide-needs-card", "03-countdown", "04-wiped"]
+    assert summary["leftover_widgets"] == [] and summary["card_after"] is False
+    countdown = np.asarray(Image.open(out / "screens" / "03-countdown.png").convert("L"))
+    wiped = np.asarray(Image.open(out / "screens" / "04-wiped.png").convert("L"))
+    assert countdown.mean() < wiped.mean() - 20      # the dimmed overlay is really drawn
+    assert not list((out / "receipts").glob("*.png"))   # nothing submitted, nothing printed
