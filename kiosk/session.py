@@ -55,6 +55,8 @@ class Session:
     errors: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
     outcome: Outcome | None = None
     message: str = ""            # a plain-Chinese message for the current screen, e.g. a failed submit
+    audience: str = ""           # matter list filter: "" everyone, "个人", "法人"
+    query: str = ""              # matter list search: hanzi or pinyin initials
     last_activity: float = 0.0   # monotonic seconds
 
 
@@ -89,6 +91,12 @@ class CardRead:
 @dataclass(frozen=True)
 class OpenMatters:
     pass
+
+
+@dataclass(frozen=True)
+class FilterMatters:
+    audience: str = ""
+    query: str = ""
 
 
 @dataclass(frozen=True)
@@ -186,6 +194,8 @@ def _apply(s: Session, event) -> Session | None:
             return replace(s, state=State.MATTERS)
         case (State.ATTRACT, BrowseAsGuest()):
             return replace(s, state=State.MATTERS)
+        case (State.MATTERS, FilterMatters(audience=a, query=q)):
+            return replace(s, audience=a if a in ("个人", "法人") else "", query=q[:20])
         case (State.MATTERS, ChooseMatter(matter=m)):
             return replace(s, state=State.GUIDE, matter=m)
         case (State.GUIDE, StartApplication()):

@@ -108,6 +108,25 @@ class Autopilot:
         self._on_ui(press)
         time.sleep(TAP_S)
 
+    def tap_key(self, label: str) -> None:
+        """Tap a key of the on-screen letter pad by its label."""
+        def locate():
+            pad = self.app.sm.current_screen.find("letterpad")
+            key = next(k for k in pad.children if k.text == label)
+            return key.to_window(*key.center)
+        x, y = self._on_ui(locate)
+        self._touch_at(x, y)
+
+    def _touch_at(self, x: float, y: float) -> None:
+        from kivy.tests.common import UnitTestTouch
+
+        def press():
+            touch = UnitTestTouch(x, y)
+            touch.touch_down()
+            Clock.schedule_once(lambda _dt: touch.touch_up(), 0.05)
+        self._on_ui(press)
+        time.sleep(TAP_S)
+
     def shot(self, name: str) -> Path:
         self.shots_dir.mkdir(parents=True, exist_ok=True)
         target = self.shots_dir / f"{name}.png"
@@ -156,6 +175,13 @@ class Autopilot:
         self.wait_screen("matters", lambda s: bool(s.matters))
         self.shot("03-matters")
         matter = next(m for m in self.app.current_snapshot.matters if m.name == TARGET_MATTER)
+        # find it as a person would: 个人办事, then the pinyin initials H-W-G-G on the pad
+        self.tap("filter_person")
+        self.tap("btn_search")
+        for letter in "HWGG":
+            self.tap_key(letter)
+        self.wait_screen("matters", lambda s: s.session.query == "hwgg")
+        self.shot("03b-matters-search")
         self.tap(f"matter:{matter.code}")
         self.wait_screen("guide")
         self.shot("04-guide")

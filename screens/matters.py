@@ -1,30 +1,66 @@
-"""The matter list: big tiles, one per matter from the hall's catalogue."""
+"""The matter list: big tiles, filtered by audience and by pinyin initials or hanzi."""
 from kivy.factory import Factory
 
-from kiosk.session import Back, ChooseMatter
+from kiosk.domain.search import filter_matters
+from kiosk.session import Back, ChooseMatter, FilterMatters
+from screens import theme
 from screens.base import KioskScreen
+from screens.widgets.letterpad import LetterPad
 
 
 class MattersScreen(KioskScreen):
-    _shown: tuple = ()
+    _shown = None
 
     def render(self, snap):
         super().render(snap)
-        self.ids.message.text = snap.catalog_message
-        self.ids.btn_back.text = "返回" if snap.session.card else "退出"
-        if snap.matters is self._shown:
-            return                   # rebuild tiles only when the catalogue itself changed
-        self._shown = snap.matters
+        s = snap.session
+        self._session = s
+        self.ids.btn_back.text = "返回" if s.card else "退出"
+        for wid, audience in (("filter_all", ""), ("filter_person", "个人"), ("filter_enterprise", "法人")):
+            self.ids[wid].state = "down" if s.audience == audience else "normal"
+        visible = filter_matters(snap.matters, s.audience, s.query)
+        if s.query:
+            self.ids.message.text = (f"拼音首字母“{s.query.upper()}”：找到{len(visible)}项" if visible
+                                     else f"没有找到“{s.query.upper()}”，请删除几个字母再试")
+            self.ids.message.color = theme.PRIMARY if visible else theme.ACCENT
+        else:
+            self.ids.message.text = snap.catalog_message
+            self.ids.message.color = theme.ACCENT
+        key = (snap.matters, s.audience, s.query)
+        if key == self._shown:
+            return                   # rebuild tiles only when what they show changed
+        self._shown = key
         grid = self.ids.tiles
         grid.clear_widgets()
-        self.dynamic.clear()
-        for matter in snap.matters:
+        self.dynamic = {k: v for k, v in self.dynamic.items() if not k.startswith("matter:")}
+        for matter in visible:
             tile = Factory.BigButton(text=f"{matter.name}\n[size=22sp]{matter.department} · {'/'.join(matter.audience)}[/size]",
                                      markup=True, height="130dp", halign="center")
-            tile.bind(size=lambda w, s: setattr(w, "text_size", (s[0] - 24, None)))
+            tile.bind(size=lambda w, sz: setattr(w, "text_size", (sz[0] - 24, None)))
             tile.bind(on_release=lambda _w, m=matter: self.post(ChooseMatter(m)))
             grid.add_widget(tile)
             self.dynamic[f"matter:{matter.code}"] = tile
 
+    def set_audience(self, audience):
+        self.post(FilterMatters(audience, self._session.query))
+
+    def toggle_pad(self):
+        box = self.ids.pad_box
+        if box.children:
+            box.clear_widgets()
+            box.height = 0
+            self.dynamic.pop("letterpad", None)
+            self.post(FilterMatters(self._session.audience, ""))
+            return
+        pad = LetterPad(on_text=lambda text: self.post(FilterMatters(self._session.audience, text)))
+        box.add_widget(pad)
+        box.height = pad.height
+        self.dynamic["letterpad"] = pad
+
     def back(self):
         self.post(Back())
+
+    def wipe(self):
+        self.ids.pad_box.clear_widgets()
+        self.ids.pad_box.height = 0
+        self._shown = None

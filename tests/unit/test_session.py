@@ -128,3 +128,12 @@ def test_legal_person_only_matter_refuses_a_person(matter, card):
     only_enterprises = replace(matter, audience=("法人",))
     s = run([S.CardRead(card), S.OpenMatters(), S.ChooseMatter(only_enterprises), S.StartApplication()])
     assert s.state is State.GUIDE and "法人" in s.message
+
+
+def test_matter_filter_kept_while_browsing(matter, card):
+    s = run([S.CardRead(card), S.OpenMatters(), S.FilterMatters("法人", "hwgg")])
+    assert (s.audience, s.query) == ("法人", "hwgg")
+    s = run([S.ChooseMatter(matter), S.Back()], start=s)
+    assert s.state is State.MATTERS and (s.audience, s.query) == ("法人", "hwgg")
+    assert S.transition(s, S.FilterMatters("anything", "x" * 100), 50, T).audience == ""
+    assert len(S.transition(s, S.FilterMatters("", "x" * 100), 50, T).query) == 20
