@@ -17,6 +17,7 @@ from kiosk.domain.application import Application
 from kiosk.health import HealthMonitor
 from kiosk.outbox import OutboxSender, SqliteOutbox
 from kiosk.platform import HallHttpClient
+from kiosk.ports import HallRejected, HallUnavailable
 from kiosk.session import CardRead, Timeouts
 
 log = logging.getLogger(__name__)
@@ -70,7 +71,7 @@ def build_runtime(cfg: KioskConfig, out_dir: Path) -> Runtime:
                             connect_timeout_s=cfg.hall.connect_timeout_s,
                             read_timeout_s=cfg.hall.read_timeout_s)
     outbox = SqliteOutbox(data_dir / "outbox.sqlite3", clock)
-    sender = OutboxSender(outbox, send=lambda item: _send_application(client, item))
+    sender = OutboxSender(outbox, send=lambda item: send_outbox_item(client, outbox, item))
     printer = build_printer(cfg.printer, sims, out_dir)
     reader = build_idcard(cfg.idcard, sims, out_dir)
     controller = Controller(
@@ -83,6 +84,19 @@ def build_runtime(cfg: KioskConfig, out_dir: Path) -> Runtime:
     return Runtime(cfg, controller, reader, printer, client, outbox, sender, health, sims, embedded)
 
 
-def _send_application(client: HallHttpClient, item) -> dict:
-    result = client.submit(Application.from_json(item.payload), item.key)
-    return {"application_no": result.application_no, "status": result.status}
+def send_outbox_item(client: HallHttpClient, outbox: SqliteOutbox, item) -> dict:
+    """One outbox item to the hall, by kind. Raises HallUnavailable / HallRejected like the client."""
+    if item.kind == "application":
+        result = client.submit(Application.from_json(item.payload), item.key)
+        return {"application_no": result.application_no, "status": result.status}
+    if item.kind == "evaluation":
+        body = dict(item.payload)
+        key = body.pop("application_key", "")
+        if body.get("application_no") is None and key:
+            sent = outbox.result(key)
+            if sent is None and any(p.key == key for p in outbox.pending()):
+                # the rated application is still queued: rate it once the hall has numbered it
+                raise HallUnavailable("the rated application is not delivered yet")
+            body["application_no"] = sent["application_no"] if sent else None
+        return client.evaluate(body, item.key)
+    raise HallRejected(0, f"unknown outbox item kind {item.kind!r}")

@@ -158,6 +158,8 @@ class Controller:
         after = self._session.state
         if after is S.State.ATTRACT and before is not S.State.ATTRACT:
             log.info("session ended (%s)", type(event).__name__)   # no identity in logs
+        if after is S.State.THANKS and before is S.State.EVALUATE:
+            self._queue_evaluation(event)
         if after is S.State.SUBMITTING and before is not S.State.SUBMITTING:
             self._publish()          # show "正在提交" while we work
             self._session = S.transition(self._session, self._submit(), self._clock.monotonic(),
@@ -191,15 +193,28 @@ class Controller:
                 result = self._hall.submit(app, key)
             except (HallUnavailable, HallRejected):
                 return S.SubmitFailed("本机存储空间不足且网络中断，申请未能保存。请联系工作人员。")
-            return S.Submitted(S.Outcome(result.application_no, False, s.matter.time_limit_text))
+            return S.Submitted(S.Outcome(result.application_no, False, s.matter.time_limit_text, key))
         try:
             result = self._sender.send_now(item)
-            return S.Submitted(S.Outcome(result["application_no"], False, s.matter.time_limit_text))
+            return S.Submitted(S.Outcome(result["application_no"], False, s.matter.time_limit_text, key))
         except HallUnavailable:
             self._sender.wake()
-            return S.Submitted(S.Outcome(local_number(key), True, s.matter.time_limit_text))
+            return S.Submitted(S.Outcome(local_number(key), True, s.matter.time_limit_text, key))
         except HallRejected as e:
             return S.SubmitFailed(f"申请未被受理：{e.message}。请核对后重试，或咨询工作人员。")
+
+    def _queue_evaluation(self, rate: S.Rate) -> None:
+        """好差评 goes through the outbox like an application: a rating is never lost, and it is
+        sent after the application it rates (the sender resolves the hall's number by key)."""
+        s = self._session
+        payload = {"level": rate.level, "reasons": list(rate.reasons), "matter_code": s.matter.code,
+                   "application_key": s.outcome.key,
+                   "application_no": None if s.outcome.queued else s.outcome.application_no}
+        try:
+            self._outbox.enqueue(uuid.uuid4().hex, "evaluation", payload)
+            self._sender.wake()
+        except OutboxFull:
+            log.error("outbox unwritable: a 好差评 could not be saved")
 
     def _print(self):
         s = self._session

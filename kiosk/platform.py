@@ -72,6 +72,12 @@ class HallHttpClient:
         body = r.json()
         return SubmitResult(application_no=body["application_no"], status=body.get("status", ""))
 
+    def evaluate(self, evaluation: dict, idempotency_key: str) -> dict:
+        """好差评: {level, reasons, comment?, application_no?, matter_code} -> the hall's record."""
+        r = self._call("POST", "/api/v1/evaluations", json=evaluation,
+                       headers={"Idempotency-Key": idempotency_key})
+        return r.json()
+
     def heartbeat(self, snapshot: dict) -> list[RemoteCommand]:
         r = self._call("POST", f"/api/v1/terminals/{self._terminal}/heartbeat", json=snapshot)
         return [RemoteCommand(id=str(c["id"]), kind=c["kind"], payload=c.get("payload") or {})

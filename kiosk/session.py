@@ -6,6 +6,7 @@ only in a Session object: wiping is returning a fresh Session().
 
     ATTRACT --card--> HOME --matters--> MATTERS --choose--> GUIDE --start--> FORM
     FORM --submit ok--> REVIEW --confirm--> SUBMITTING --done--> DONE --finish / timeout--> ATTRACT
+    DONE --evaluate--> EVALUATE --rated--> THANKS --finish / timeout--> ATTRACT   (好差评)
     ATTRACT --guest--> MATTERS (no card: guides only; placing the card there keeps the place)
 
 Idle: after `idle_s` without a touch the screen warns (a countdown of `warn_s`); a touch
@@ -19,6 +20,7 @@ from types import MappingProxyType
 from typing import Mapping
 
 from kiosk.domain.catalogue import Matter
+from kiosk.domain.evaluation import LEVELS, needs_reason
 from kiosk.domain.form import prefill, validate
 from kiosk.domain.identity import IdentityCard
 
@@ -32,6 +34,8 @@ class State(enum.Enum):
     REVIEW = "review"
     SUBMITTING = "submitting"
     DONE = "done"
+    EVALUATE = "evaluate"
+    THANKS = "thanks"
 
 
 _EMPTY: Mapping[str, str] = MappingProxyType({})
@@ -42,6 +46,7 @@ class Outcome:
     application_no: str
     queued: bool                 # True: the hall was unreachable, the application waits in the outbox
     time_limit_text: str
+    key: str = ""                # the application's idempotency key (links a 好差评 to it)
     print_ok: bool | None = None  # None = not printed yet
     print_message: str = ""
 
@@ -70,12 +75,12 @@ class Timeouts:
         """Seconds of silence after which the session is wiped (None: never)."""
         if state in (State.ATTRACT, State.SUBMITTING):
             return None          # nothing to wipe / we owe the user an answer first
-        return self.done_s if state is State.DONE else self.idle_s + self.warn_s
+        return self.done_s if state in (State.DONE, State.THANKS) else self.idle_s + self.warn_s
 
     def seconds_left(self, s: "Session", now: float) -> int | None:
         """Whole seconds before the wipe while the countdown shows, else None."""
         limit = self.for_state(s.state)
-        if limit is None or s.state is State.DONE:
+        if limit is None or s.state in (State.DONE, State.THANKS):
             return None
         left = limit - (now - s.last_activity)
         return max(0, int(left + 0.999)) if left <= self.warn_s else None
@@ -151,6 +156,17 @@ class Printed:
 
 
 @dataclass(frozen=True)
+class Evaluate:
+    """评价本次服务 on the result screen."""
+
+
+@dataclass(frozen=True)
+class Rate:
+    level: int                   # 5 非常满意 … 1 非常不满意
+    reasons: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Finish:
     """The user is done (or walked away): wipe everything."""
 
@@ -161,7 +177,7 @@ class Tick:
 
 
 _BACK = {State.MATTERS: State.HOME, State.GUIDE: State.MATTERS, State.FORM: State.GUIDE,
-         State.REVIEW: State.FORM}
+         State.REVIEW: State.FORM, State.EVALUATE: State.DONE}
 
 
 def transition(s: Session, event, now: float, timeouts: Timeouts) -> Session:
@@ -222,6 +238,14 @@ def _apply(s: Session, event) -> Session | None:
             return replace(s, state=State.REVIEW, message=msg)
         case (State.DONE, Printed(ok=ok, message=msg)):
             return replace(s, outcome=replace(s.outcome, print_ok=ok, print_message=msg))
+        case (State.DONE, Evaluate()):
+            return replace(s, state=State.EVALUATE)
+        case (State.EVALUATE, Rate(level=level, reasons=reasons)):
+            if level not in LEVELS:
+                return replace(s, message="请选择一个评价等级")
+            if needs_reason(level) and not reasons:
+                return replace(s, message="请至少选择一项不满意的原因")
+            return replace(s, state=State.THANKS)
         case (state, Back()) if state in _BACK:
             return replace(s, state=_BACK[state])
     return None

@@ -19,6 +19,7 @@ from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from screens.attract import AttractScreen
 from screens.done import DoneScreen
+from screens.evaluate import EvaluateScreen
 from screens.countdown import CountdownOverlay
 from screens.form import FormScreen
 from screens.guide import GuideScreen
@@ -27,6 +28,7 @@ from screens.maintenance import MaintenanceScreen
 from screens.matters import MattersScreen
 from screens.review import ReviewScreen
 from screens.submitting import SubmittingScreen
+from screens.thanks import ThanksScreen
 
 from kiosk.session import Finish, KeepAlive
 
@@ -37,6 +39,7 @@ SCREENS = {
     "attract": AttractScreen, "home": HomeScreen, "matters": MattersScreen, "guide": GuideScreen,
     "form": FormScreen,
     "review": ReviewScreen, "submitting": SubmittingScreen, "done": DoneScreen,
+    "evaluate": EvaluateScreen, "thanks": ThanksScreen,
     "maintenance": MaintenanceScreen,
 }
 ESCAPE = 27

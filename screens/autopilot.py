@@ -208,9 +208,19 @@ class Autopilot:
         self.summary.update(application_no=outcome.application_no, queued=outcome.queued,
                             printed=outcome.print_ok, print_message=outcome.print_message,
                             matter=matter.name)
+        self.tap("btn_evaluate")
+        self.wait_screen("evaluate")
+        self.tap("level:2")             # 不满意: a reason is required
+        self.tap("btn_submit")
+        self.wait_screen("evaluate", lambda s: bool(s.session.message))
+        self.shot("09-evaluate-reason-required")
+        self.tap("reason:办理时间长")
+        self.tap("btn_submit")
+        self.wait_screen("thanks")
+        self.shot("10-thanks")
         self.tap("btn_finish")
         self.wait_screen("attract")
-        self.shot("09-attract-again")
+        self.shot("11-attract-again")
         return self.summary
 
     def run_guest(self) -> dict:

@@ -31,9 +31,9 @@ class KioskScreen(Screen):
     """Base of every screen. `post` sends an event to the controller (thread-safe)."""
 
     def __init__(self, post: Callable[[object], None], **kw):
-        super().__init__(**kw)
         self.post = post
         self.dynamic = {}   # widgets built at run time (tiles, fields), by a stable name
+        super().__init__(**kw)   # after: on_kv_post of a subclass may already use both
 
     def find(self, name: str):
         """A widget by id or dynamic name: how the autopilot and tests find what to tap."""

@@ -1,5 +1,5 @@
 """The result: the application number, what happens next, whether the receipt printed."""
-from kiosk.session import Finish
+from kiosk.session import Evaluate, Finish
 from screens import theme
 from screens.base import KioskScreen
 
@@ -29,6 +29,9 @@ class DoneScreen(KioskScreen):
 
     def finish(self):
         self.post(Finish())
+
+    def evaluate(self):
+        self.post(Evaluate())
 
     def wipe(self):
         for name in ("number", "detail", "print_message"):

@@ -29,6 +29,13 @@ class FakeHall:
         self.down = False
         self.reject = None
         self.by_key = {}
+        self.evaluations = {}
+
+    def evaluate(self, body, key):
+        if self.down:
+            raise HallUnavailable("down")
+        self.evaluations[key] = body
+        return {"id": len(self.evaluations)}
 
     def catalog(self):
         if self.down:
@@ -62,11 +69,8 @@ def rig(tmp_path, matter):
     hall = FakeHall(matter)
     outbox = SqliteOutbox(tmp_path / "outbox.sqlite3", clock)
 
-    def send(item):
-        from kiosk.domain.application import Application
-        r = hall.submit(Application.from_json(item.payload), item.key)
-        return {"application_no": r.application_no}
-    sender = OutboxSender(outbox, send)
+    from kiosk.app import send_outbox_item
+    sender = OutboxSender(outbox, lambda item: send_outbox_item(hall, outbox, item))
     printer = FakePrinter()
     c = Controller(ControllerSettings("T-1", "测试服务中心", S.Timeouts(60, 15, 30), tick_s=0.05),
                    hall, outbox, sender, printer, clock)
@@ -194,3 +198,36 @@ def test_catalog_unavailable_says_so_and_recovers(rig, matter, card):
     time.sleep(0.3)
     assert got[-1].screen == "matters" and got[-1].matters and got[-1].catalog_message == ""
     c2.stop()
+
+
+def rate(c, wait, level, reasons=()):
+    c.post(S.Evaluate())
+    wait(lambda s: s.screen == "evaluate")
+    c.post(S.Rate(level, reasons))
+    return wait(lambda s: s.screen == "thanks")
+
+
+def test_evaluation_is_queued_and_sent_with_the_application_number(rig, matter, card):
+    c, hall, outbox, sender, printer, clock, wait = rig
+    walk_to_review(c, wait, matter, card)
+    c.post(S.Confirm())
+    wait(lambda s: s.screen == "done" and s.session.outcome.print_ok is not None)
+    rate(c, wait, 2, ("办理时间长",))
+    assert sender.drain_once()
+    [body] = hall.evaluations.values()
+    assert body == {"level": 2, "reasons": ["办理时间长"], "matter_code": matter.code,
+                    "application_no": "QY00001"}
+
+
+def test_evaluation_of_a_queued_application_waits_for_its_number(rig, matter, card):
+    c, hall, outbox, sender, printer, clock, wait = rig
+    walk_to_review(c, wait, matter, card)
+    hall.down = True
+    c.post(S.Confirm())
+    wait(lambda s: s.screen == "done" and s.session.outcome.print_ok is not None)
+    rate(c, wait, 5)
+    assert outbox.pending_count() == 2 and not hall.evaluations
+    hall.down = False
+    assert sender.drain_once()
+    [body] = hall.evaluations.values()
+    assert body["application_no"] == "QY00001" and body["level"] == 5   # the hall's number, not DS…

@@ -137,3 +137,18 @@ def test_matter_filter_kept_while_browsing(matter, card):
     assert s.state is State.MATTERS and (s.audience, s.query) == ("法人", "hwgg")
     assert S.transition(s, S.FilterMatters("anything", "x" * 100), 50, T).audience == ""
     assert len(S.transition(s, S.FilterMatters("", "x" * 100), 50, T).query) == 20
+
+
+def test_evaluation_after_result(matter, card):
+    s = S.transition(to_review(matter, card), S.Confirm(), 11, T)
+    s = S.transition(s, S.Submitted(S.Outcome("QY1", False, "x", key="k1")), 12, T)
+    s = S.transition(s, S.Evaluate(), 13, T)
+    assert s.state is State.EVALUATE
+    assert S.transition(s, S.Rate(0), 14, T).message == "请选择一个评价等级"
+    s2 = S.transition(s, S.Rate(1), 14, T)
+    assert s2.state is State.EVALUATE and "原因" in s2.message       # 非常不满意 needs a reason
+    assert S.transition(s, S.Rate(1, ("办理时间长",)), 15, T).state is State.THANKS
+    assert S.transition(s, S.Rate(5), 15, T).state is State.THANKS    # 非常满意: no reason needed
+    assert S.transition(s, S.Back(), 15, T).state is State.DONE
+    thanks = S.transition(s, S.Rate(4), 15, T)
+    assert S.transition(thanks, S.Tick(), 15 + 30, T) == S.Session()  # then the session ends
