@@ -60,6 +60,8 @@ class Session:
     errors: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
     outcome: Outcome | None = None
     message: str = ""            # a plain-Chinese message for the current screen, e.g. a failed submit
+    lang: str = "zh"             # "zh" | "en": the next user starts in Chinese again
+    elder: bool = False          # 长者模式: larger text and targets
     audience: str = ""           # matter list filter: "" everyone, "个人", "法人"
     query: str = ""              # matter list search: hanzi or pinyin initials
     last_activity: float = 0.0   # monotonic seconds
@@ -95,6 +97,16 @@ class CardRead:
 
 @dataclass(frozen=True)
 class OpenMatters:
+    pass
+
+
+@dataclass(frozen=True)
+class ToggleLanguage:
+    pass
+
+
+@dataclass(frozen=True)
+class ToggleElder:
     pass
 
 
@@ -193,7 +205,9 @@ def transition(s: Session, event, now: float, timeouts: Timeouts) -> Session:
             return s             # finish this user's submission before anyone else's begins
         if s.card is None and s.state in (State.MATTERS, State.GUIDE):
             return replace(s, card=event.card, last_activity=now, message="")   # a guest identifies
-        return Session(state=State.HOME, card=event.card, last_activity=now)
+        if s.card is None:       # the person who set language / 长者模式 on the attract screen
+            return Session(state=State.HOME, card=event.card, lang=s.lang, elder=s.elder, last_activity=now)
+        return Session(state=State.HOME, card=event.card, last_activity=now)   # another person
     if isinstance(event, KeepAlive):
         return s if s.state is State.ATTRACT else replace(s, last_activity=now)
 
@@ -204,6 +218,10 @@ def transition(s: Session, event, now: float, timeouts: Timeouts) -> Session:
 
 
 def _apply(s: Session, event) -> Session | None:
+    if isinstance(event, ToggleLanguage) and s.state is not State.SUBMITTING:
+        return replace(s, lang="en" if s.lang == "zh" else "zh")
+    if isinstance(event, ToggleElder) and s.state is not State.SUBMITTING:
+        return replace(s, elder=not s.elder)
     s = replace(s, message="")
     match (s.state, event):
         case (State.HOME, OpenMatters()):

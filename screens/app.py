@@ -13,6 +13,7 @@ from kivy.app import App
 from kivy.clock import Clock
 from kivy.core.window import Window
 from kivy.lang import Builder
+from kivy.properties import NumericProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.floatlayout import FloatLayout
 from kivy.uix.screenmanager import NoTransition, ScreenManager
@@ -24,6 +25,7 @@ from screens.countdown import CountdownOverlay
 from screens.form import FormScreen
 from screens.guide import GuideScreen
 from screens.home import HomeScreen
+from screens.i18n import tr
 from screens.maintenance import MaintenanceScreen
 from screens.matters import MattersScreen
 from screens.review import ReviewScreen
@@ -47,6 +49,12 @@ ESCAPE = 27
 
 class KioskApp(App):
     title = "便民服务自助终端"
+    lang = StringProperty("zh")          # kv texts are app.tr('中文', app.lang): they follow it
+    scale = NumericProperty(1.0)         # kv sizes are sp(n) * app.scale: 长者模式 enlarges them
+    ELDER_SCALE = 1.25                   # 26 sp body text becomes 32.5 sp (issue #7: >= 30 dp)
+
+    def tr(self, text: str, lang: str | None = None) -> str:
+        return tr(text, lang or self.lang)
 
     def __init__(self, controller, dock_actions=None, on_started: Callable[["KioskApp"], None] | None = None, **kw):
         super().__init__(**kw)
@@ -99,6 +107,11 @@ class KioskApp(App):
                 wipe = getattr(screen, "wipe", None)
                 if wipe:
                     wipe()
+        lang, scale = snap.session.lang, self.ELDER_SCALE if snap.session.elder else 1.0
+        if (lang, scale) != (self.lang, self.scale):
+            self.lang, self.scale = lang, scale
+            for screen in self.sm.screens:
+                screen.invalidate()         # widgets built in Python are rebuilt in the new size/language
         self.sm.current = snap.screen
         self.countdown.show(snap.seconds_left)
         try:

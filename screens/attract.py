@@ -3,7 +3,7 @@ from kivy.animation import Animation
 
 from kiosk.ports import DeviceState
 from kiosk.session import BrowseAsGuest
-from screens.base import KioskScreen
+from screens.base import KioskScreen, tr
 
 
 class AttractScreen(KioskScreen):
@@ -21,7 +21,7 @@ class AttractScreen(KioskScreen):
         super().render(snap)
         reader = snap.devices.get("idcard")
         if reader is not None and reader.state is not DeviceState.OK:
-            self.ids.device_hint.text = "身份证阅读器暂不可用，请联系工作人员"
+            self.ids.device_hint.text = tr("身份证阅读器暂不可用，请联系工作人员")
         else:
             self.ids.device_hint.text = ""
 

@@ -80,7 +80,9 @@ class Autopilot:
         from kivy.tests.common import UnitTestTouch
 
         def find():
-            w = self.app.sm.current_screen.find(widget_name) or self.app.countdown.ids.get(widget_name)
+            screen = self.app.sm.current_screen
+            w = (screen.find(widget_name) or self.app.countdown.ids.get(widget_name)
+                 or (screen.ids.header.ids.get(widget_name) if "header" in screen.ids else None))
             if w is None:
                 raise AutopilotError(f"no widget {widget_name!r} on {self.app.sm.current}")
             return w
@@ -171,6 +173,17 @@ class Autopilot:
         self.wait_screen("home")
         self.summary["card_to_home_ms"] = self._ms_until(t0, lambda s: s.screen == "home")
         self.shot("02-home")
+        self.tap("btn_lang")
+        self.wait_screen("home", lambda s: s.session.lang == "en")
+        self.shot("02b-home-english")
+        self.tap("btn_elder")
+        self.wait_screen("home", lambda s: s.session.elder)
+        self.shot("02c-home-english-elder")
+        self.tap("btn_lang")
+        self.wait_screen("home", lambda s: s.session.lang == "zh")
+        self.shot("02d-home-elder")
+        self.tap("btn_elder")
+        self.wait_screen("home", lambda s: not s.session.elder)
         self.tap("btn_matters")
         self.wait_screen("matters", lambda s: bool(s.matters))
         self.shot("03-matters")

@@ -5,14 +5,31 @@ import time
 from typing import Callable
 
 from kivy.clock import Clock
-from kivy.properties import StringProperty
+from kivy.metrics import sp
+from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.screenmanager import Screen
+
+
+def app():
+    from kivy.app import App
+    return App.get_running_app()
+
+
+def tr(text: str) -> str:
+    """The UI string in the current language (screens/i18n.py)."""
+    return app().tr(text)
+
+
+def fs(size_sp: float) -> float:
+    """A font size in pixels that follows 长者模式."""
+    return sp(size_sp) * app().scale
 
 
 class Header(BoxLayout):
     hall_name = StringProperty("")
     clock_text = StringProperty("")
+    elder = BooleanProperty(False)
 
     def __init__(self, **kw):
         super().__init__(**kw)
@@ -20,7 +37,7 @@ class Header(BoxLayout):
         Clock.schedule_interval(self._tick, 1.0)
 
     def _tick(self, _dt) -> None:
-        self.clock_text = time.strftime("%Y年%m月%d日 %H:%M")
+        self.clock_text = time.strftime("%m月%d日 %H:%M")
 
 
 class NoticeBar(BoxLayout):
@@ -39,9 +56,14 @@ class KioskScreen(Screen):
         """A widget by id or dynamic name: how the autopilot and tests find what to tap."""
         return self.ids.get(name) or self.dynamic.get(name)
 
+    def invalidate(self) -> None:
+        """Language or 长者模式 changed: forget widgets built in Python so render rebuilds them."""
+
     def render(self, snap) -> None:
         """Show the snapshot. Called on the Kivy thread, only while this screen is current."""
         if "header" in self.ids:
             self.ids.header.hall_name = snap.hall_name
         if "notice" in self.ids:
             self.ids.notice.text = snap.notice
+        if "header" in self.ids:
+            self.ids.header.elder = snap.session.elder

@@ -4,6 +4,7 @@ from kivy.properties import StringProperty
 from kivy.uix.floatlayout import FloatLayout
 
 from kiosk.session import KeepAlive
+from screens.base import tr
 
 
 class CountdownOverlay(FloatLayout):
@@ -20,7 +21,7 @@ class CountdownOverlay(FloatLayout):
         self.active = seconds_left is not None
         self.opacity = 1 if self.active else 0
         if self.active:
-            self.text = f"{seconds_left} 秒后将自动退出，并清除您的信息"
+            self.text = tr("{n} 秒后将自动退出，并清除您的信息").format(n=seconds_left)
 
     # Hidden: let every touch through to the screen. Shown: modal, the screen below gets none.
     def on_touch_down(self, touch):

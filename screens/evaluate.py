@@ -1,9 +1,9 @@
 """好差评: five levels; for 不满意 / 非常不满意 the reasons (multi-choice) are required."""
 from kivy.factory import Factory
 
-from kiosk.domain.evaluation import DISSATISFIED_REASONS, LEVELS, needs_reason
+from kiosk.domain.evaluation import DISSATISFIED_REASONS, LEVELS, LEVELS_EN, needs_reason
 from kiosk.session import Back, Rate
-from screens.base import KioskScreen
+from screens.base import KioskScreen, app, tr
 
 
 class EvaluateScreen(KioskScreen):
@@ -21,7 +21,9 @@ class EvaluateScreen(KioskScreen):
 
     def render(self, snap):
         super().render(snap)
-        self.ids.message.text = snap.session.message
+        self.ids.message.text = tr(snap.session.message)
+        for level, text in LEVELS.items():
+            self.dynamic[f"level:{level}"].text = text if app().lang == "zh" else LEVELS_EN[level]
 
     def _choose(self, level):
         self.level = level
@@ -29,7 +31,7 @@ class EvaluateScreen(KioskScreen):
         grid.clear_widgets()
         self.ids.reasons_title.text = ""
         if needs_reason(level):
-            self.ids.reasons_title.text = "不满意的原因（可多选），工作人员会跟进回访："
+            self.ids.reasons_title.text = tr("不满意的原因（可多选），工作人员会跟进回访：")
             for reason in DISSATISFIED_REASONS:
                 grid.add_widget(self.dynamic[f"reason:{reason}"])
 

@@ -5,7 +5,9 @@ from kivy.uix.label import Label
 from kiosk.domain.identity import mask_id_number
 from kiosk.session import Back, SubmitForm
 from screens import theme
-from screens.base import KioskScreen
+from kivy.metrics import dp
+
+from screens.base import KioskScreen, app, fs, tr
 
 
 class FormScreen(KioskScreen):
@@ -23,7 +25,7 @@ class FormScreen(KioskScreen):
         for f in s.matter.form:
             self.dynamic[f"error:{f.name}"].text = s.errors.get(f.name, "")
         n = len(s.errors)
-        self.ids.summary.text = f"有{n}项需要填写或更正，请看标红的提示" if n else ""
+        self.ids.summary.text = tr("有{n}项需要填写或更正，请看标红的提示").format(n=n) if n else ""
         first = next((f.name for f in s.matter.form if f.name in s.errors), None)
         if first is not None:
             # Errors below the fold are invisible: bring the first one into view.
@@ -37,10 +39,10 @@ class FormScreen(KioskScreen):
         for f in s.matter.form:
             from_card = f.prefill.startswith("idcard.") and bool(s.values.get(f.name))
             mark = "* " if f.required else ""
-            hint = "（读自身份证）" if from_card else ""
-            grid.add_widget(_label(f"{mark}{f.label}{hint}", "26sp", theme.TEXT, 44))
+            hint = tr("（读自身份证）") if from_card else ""
+            grid.add_widget(_label(f"{mark}{f.label}{hint}", fs(26), theme.TEXT, 44))
             if f.type == "choice":
-                w = Factory.FieldChoice(text=s.values.get(f.name) or "请选择", values=list(f.choices))
+                w = Factory.FieldChoice(text=s.values.get(f.name) or tr("请选择"), values=list(f.choices))
             elif from_card:
                 shown = s.values[f.name]
                 if f.type == "id_number":
@@ -50,7 +52,7 @@ class FormScreen(KioskScreen):
             else:
                 w = Factory.FieldInput(text=s.values.get(f.name, ""), hint_text=f.hint or _type_hint(f.type))
             grid.add_widget(w)
-            err = _label("", "24sp", theme.ACCENT, 36)
+            err = _label("", fs(24), theme.ACCENT, 36)
             grid.add_widget(err)
             self.dynamic[f"field:{f.name}"] = w
             self.dynamic[f"error:{f.name}"] = err
@@ -62,7 +64,7 @@ class FormScreen(KioskScreen):
         for name, w in self.dynamic.items():
             if name.startswith("field:") and not getattr(w, "from_card", False):
                 text = w.text
-                out[name[6:]] = "" if text == "请选择" and hasattr(w, "values") else text
+                out[name[6:]] = "" if text == tr("请选择") and hasattr(w, "values") else text
         return out
 
     def next(self):
@@ -76,9 +78,12 @@ class FormScreen(KioskScreen):
         self.dynamic.clear()
         self._built_for = None
 
+    def invalidate(self):
+        self._built_for = None
+
 
 def _label(text, size, color, height):
-    lab = Label(text=text, font_size=size, color=color, size_hint_y=None, height=f"{height}dp",
+    lab = Label(text=text, font_size=size, color=color, size_hint_y=None, height=dp(height) * app().scale,
                 halign="left", valign="middle")
     lab.bind(size=lambda w, sz: setattr(w, "text_size", sz))
     return lab

@@ -4,7 +4,7 @@ from kivy.uix.label import Label
 from kiosk.domain.guide import guide_sections
 from kiosk.session import Back, StartApplication
 from screens import theme
-from screens.base import KioskScreen
+from screens.base import KioskScreen, fs, tr
 
 
 class GuideScreen(KioskScreen):
@@ -13,8 +13,8 @@ class GuideScreen(KioskScreen):
     def render(self, snap):
         super().render(snap)
         s = snap.session
-        self.ids.message.text = s.message
-        self.ids.btn_start.text = "开始办理" if s.card else "开始办理（请先放身份证）"
+        self.ids.message.text = tr(s.message)
+        self.ids.btn_start.text = tr("开始办理" if s.card else "开始办理（请先放身份证）")
         if s.matter is None or s.matter is self._shown:
             return
         self._shown = s.matter
@@ -22,8 +22,8 @@ class GuideScreen(KioskScreen):
         grid = self.ids.sections
         grid.clear_widgets()
         for heading, lines in guide_sections(s.matter):
-            grid.add_widget(_text(heading, "28sp", theme.PRIMARY, bold=True))
-            grid.add_widget(_text("\n".join(lines), "26sp", theme.TEXT))
+            grid.add_widget(_text(heading, fs(28), theme.PRIMARY, bold=True))
+            grid.add_widget(_text("\n".join(lines), fs(26), theme.TEXT))
         self.ids.scroll.scroll_y = 1
 
     def start(self):
@@ -35,6 +35,9 @@ class GuideScreen(KioskScreen):
     def wipe(self):
         self._shown = None
         self.ids.sections.clear_widgets()
+
+    def invalidate(self):
+        self._shown = None
 
 
 def _text(text, size, color, bold=False):

@@ -4,7 +4,9 @@ from kivy.factory import Factory
 from kiosk.domain.search import filter_matters
 from kiosk.session import Back, ChooseMatter, FilterMatters
 from screens import theme
-from screens.base import KioskScreen
+from kivy.metrics import dp
+
+from screens.base import KioskScreen, app, fs, tr
 from screens.widgets.letterpad import LetterPad
 
 
@@ -15,16 +17,16 @@ class MattersScreen(KioskScreen):
         super().render(snap)
         s = snap.session
         self._session = s
-        self.ids.btn_back.text = "返回" if s.card else "退出"
+        self.ids.btn_back.text = tr("返回" if s.card else "退出")
         for wid, audience in (("filter_all", ""), ("filter_person", "个人"), ("filter_enterprise", "法人")):
             self.ids[wid].state = "down" if s.audience == audience else "normal"
         visible = filter_matters(snap.matters, s.audience, s.query)
         if s.query:
-            self.ids.message.text = (f"拼音首字母“{s.query.upper()}”：找到{len(visible)}项" if visible
-                                     else f"没有找到“{s.query.upper()}”，请删除几个字母再试")
+            found = "拼音首字母“{q}”：找到{n}项" if visible else "没有找到“{q}”，请删除几个字母再试"
+            self.ids.message.text = tr(found).format(q=s.query.upper(), n=len(visible))
             self.ids.message.color = theme.PRIMARY if visible else theme.ACCENT
         else:
-            self.ids.message.text = snap.catalog_message
+            self.ids.message.text = tr(snap.catalog_message)
             self.ids.message.color = theme.ACCENT
         key = (snap.matters, s.audience, s.query)
         if key == self._shown:
@@ -34,8 +36,9 @@ class MattersScreen(KioskScreen):
         grid.clear_widgets()
         self.dynamic = {k: v for k, v in self.dynamic.items() if not k.startswith("matter:")}
         for matter in visible:
-            tile = Factory.BigButton(text=f"{matter.name}\n[size=22sp]{matter.department} · {'/'.join(matter.audience)}[/size]",
-                                     markup=True, height="130dp", halign="center")
+            small = int(fs(22))
+            tile = Factory.BigButton(text=f"{matter.name}\n[size={small}]{matter.department} · {'/'.join(matter.audience)}[/size]",
+                                     markup=True, height=dp(130) * app().scale, halign="center")
             tile.bind(size=lambda w, sz: setattr(w, "text_size", (sz[0] - 24, None)))
             tile.bind(on_release=lambda _w, m=matter: self.post(ChooseMatter(m)))
             grid.add_widget(tile)
@@ -63,4 +66,7 @@ class MattersScreen(KioskScreen):
     def wipe(self):
         self.ids.pad_box.clear_widgets()
         self.ids.pad_box.height = 0
+        self._shown = None
+
+    def invalidate(self):
         self._shown = None

@@ -4,21 +4,21 @@ from kivy.uix.label import Label
 from kiosk.domain.identity import mask_id_number
 from kiosk.session import Back, Confirm
 from screens import theme
-from screens.base import KioskScreen
+from screens.base import KioskScreen, fs, tr
 
 
 class ReviewScreen(KioskScreen):
     def render(self, snap):
         super().render(snap)
         s = snap.session
-        self.ids.message.text = s.message
+        self.ids.message.text = tr(s.message)
         if s.matter is None:
             return
         grid = self.ids.lines
         grid.clear_widgets()
-        rows = [("办理事项", s.matter.name), ("办理时限", s.matter.time_limit_text)]
+        rows = [(tr("办理事项"), s.matter.name), (tr("办理时限"), s.matter.time_limit_text)]
         for f in s.matter.form:
-            value = s.values.get(f.name, "") or "（未填写）"
+            value = s.values.get(f.name, "") or tr("（未填写）")
             if f.type == "id_number":
                 value = mask_id_number(value)   # masked on every screen list (ARCHITECTURE §5)
             rows.append((f.label, value))
@@ -37,7 +37,7 @@ class ReviewScreen(KioskScreen):
 
 
 def _cell(text, color, width_hint):
-    lab = Label(text=text, font_size="26sp", color=color, size_hint=(width_hint, None),
+    lab = Label(text=text, font_size=fs(26), color=color, size_hint=(width_hint, None),
                 halign="left", valign="top")
     # Wrap long values and grow the row to fit: nothing is cut off.
     lab.bind(width=lambda w, v: setattr(w, "text_size", (v, None)),

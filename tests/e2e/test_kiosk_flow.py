@@ -18,7 +18,8 @@ from kiosk.domain.application_no import is_valid_application_no
 
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "test-out"
-EXPECTED_SCREENS = ["01-attract", "02-home", "03-matters", "03b-matters-search", "04-guide", "05-form-prefilled",
+EXPECTED_SCREENS = ["01-attract", "02-home", "02b-home-english", "02c-home-english-elder",
+                    "02d-home-elder", "03-matters", "03b-matters-search", "04-guide", "05-form-prefilled",
                     "06-form-errors", "07-review", "08-done", "09-evaluate-reason-required", "10-thanks",
                     "11-attract-again"]
 

@@ -152,3 +152,15 @@ def test_evaluation_after_result(matter, card):
     assert S.transition(s, S.Back(), 15, T).state is State.DONE
     thanks = S.transition(s, S.Rate(4), 15, T)
     assert S.transition(thanks, S.Tick(), 15 + 30, T) == S.Session()  # then the session ends
+
+
+def test_language_and_elder_mode_last_one_session(matter, card):
+    s = run([S.ToggleLanguage(), S.ToggleElder()])
+    assert s.state is State.ATTRACT and (s.lang, s.elder) == ("en", True)
+    s = S.transition(s, S.CardRead(card), 5, T)
+    assert s.state is State.HOME and (s.lang, s.elder) == ("en", True)     # kept for that person
+    s = S.transition(s, S.CardRead(make_card("李四")), 6, T)
+    assert (s.lang, s.elder) == ("zh", False)                               # not for the next one
+    s = run([S.CardRead(card), S.ToggleLanguage(), S.ToggleElder()], start=S.Session())
+    assert s.state is State.HOME and (s.lang, s.elder) == ("en", True)
+    assert S.transition(s, S.Finish(), 9, T) == S.Session()      # the next person starts in 中文

@@ -1,0 +1,103 @@
+"""One catalogue for every UI string: the Chinese text is the key (as in gettext), English is
+looked up here. Catalogue content from the hall (matter names, guides) stays as the hall wrote
+it. tests/unit/test_i18n.py fails when a string shown by a screen has no English entry."""
+
+EN = {
+    # attract
+    "欢迎使用便民服务自助终端": "Welcome to the self-service terminal",
+    "请将身份证放在感应区，或扫描二维码": "Place your ID card on the reader, or scan a QR code",
+    "区域通办 · 就近办理 · 最多跑一次": "Served at the nearest hall · at most one visit",
+    "不刷证，先看看办事指南（游客）": "Browse service guides without an ID card (guest)",
+    "身份证阅读器暂不可用，请联系工作人员": "The ID card reader is not available. Please ask the staff.",
+    # header
+    "长者模式": "Large text",
+    "标准模式": "Standard text",
+    "English": "English",
+    "中文": "中文",
+    # home
+    "您好，{name}": "Hello, {name}",
+    "区域通办办事": "Apply for a service",
+    "信用报告查询打印\n（即将开放）": "Credit report\n(coming soon)",
+    "办件进度查询\n（即将开放）": "Application progress\n(coming soon)",
+    "办事指南": "Service guides",
+    "退出并清除信息": "Log out and clear my data",
+    # matters
+    "选择事项": "Choose a service",
+    "全部": "All",
+    "个人办事": "Individuals",
+    "企业办事": "Enterprises",
+    "拼音查找": "Pinyin search",
+    "返回": "Back",
+    "退出": "Exit",
+    "拼音首字母“{q}”：找到{n}项": "Initials “{q}”: {n} found",
+    "没有找到“{q}”，请删除几个字母再试": "Nothing found for “{q}”. Delete a letter or two and try again.",
+    "正在获取事项目录…": "Loading the list of services…",
+    "暂时无法获取事项目录，请稍后再试或咨询工作人员": "The list of services is not available now. Please try later or ask the staff.",
+    "暂无可办理的事项": "No services available",
+    # guide
+    "返回事项列表": "Back to the list",
+    "开始办理": "Start application",
+    "开始办理（请先放身份证）": "Start (place your ID card first)",
+    "请先将身份证放在感应区，识别身份后即可办理": "Please place your ID card on the reader first.",
+    "本事项仅受理法人（企业）申请，请由法定代表人持营业执照办理":
+        "Only enterprises can apply for this service: the legal representative applies with the business licence.",
+    # form
+    "带 * 为必填项；标有“读自身份证”的内容无需填写": "* required; fields marked “from ID card” are filled in for you",
+    "（读自身份证）": " (from ID card)",
+    "有{n}项需要填写或更正，请看标红的提示": "{n} fields need your attention: see the red notes",
+    "上一步": "Previous",
+    "下一步：核对信息": "Next: check your application",
+    "请选择": "Please choose",
+    # review
+    "请核对申请信息": "Please check your application",
+    "返回修改": "Change",
+    "确认提交": "Submit",
+    "办理事项": "Service",
+    "办理时限": "Time limit",
+    "（未填写）": "(not filled in)",
+    # submitting
+    "正在提交，请稍候…": "Submitting, please wait…",
+    "请不要取走身份证，也不要离开": "Please do not take your ID card or leave yet",
+    # done
+    "申请已提交": "Application submitted",
+    "申请编号": "Application number",
+    "申请已保存，待上传": "Application saved, to be uploaded",
+    "本地编号": "Local number",
+    "网络暂时中断。您的申请已安全保存在本机，网络恢复后自动上报，无需再次办理。请保管好回执。":
+        "The network is down. Your application is safely saved on this terminal and will be sent "
+        "automatically when the network is back; you need not apply again. Please keep the receipt.",
+    "{matter}\n办理时限：{limit}。可凭回执二维码查询进度。": "{matter}\nTime limit: {limit}. Scan the receipt's QR code to follow progress.",
+    "正在打印回执…": "Printing the receipt…",
+    "回执已打印，请取走": "Receipt printed. Please take it.",
+    "回执打印失败": "The receipt could not be printed",
+    "完成，退出": "Done, log out",
+    "评价本次服务（好差评）": "Rate this service",
+    # evaluate / thanks
+    "请您对本次服务进行评价（好差评）": "Please rate this service",
+    "提交评价": "Submit rating",
+    "不满意的原因（可多选），工作人员会跟进回访：": "What went wrong? (choose any) The staff will follow up:",
+    "请选择一个评价等级": "Please choose a rating",
+    "请至少选择一项不满意的原因": "Please choose at least one reason",
+    "感谢您的评价！": "Thank you for your rating!",
+    "您的意见将送达本服务中心，不满意的评价会有专人跟进回访。\n请取走身份证和回执。":
+        "Your rating reaches this service centre; the staff follow up every dissatisfied rating.\n"
+        "Please take your ID card and the receipt.",
+    # countdown, maintenance
+    "您还在办理吗？": "Are you still there?",
+    "{n} 秒后将自动退出，并清除您的信息": "Logging out and clearing your data in {n} s",
+    "继续办理": "Continue",
+    "终端维护中，暂停服务": "This terminal is under maintenance",
+    "请到人工窗口办理，给您带来不便，敬请谅解": "Please go to a service window. We apologise for the inconvenience.",
+    # submission problems (hall details stay as the hall wrote them)
+    "本机存储空间不足且网络中断，申请未能保存。请联系工作人员。":
+        "This terminal's storage is full and the network is down: the application could not be saved. Please ask the staff.",
+    # device problems
+    "打印机缺纸，暂不能打印回执，请联系工作人员": "The printer is out of paper: receipts cannot be printed. Please ask the staff.",
+    "打印机盖未关好，暂不能打印回执，请联系工作人员": "The printer cover is open: receipts cannot be printed. Please ask the staff.",
+    "打印机未连接，暂不能打印回执，请联系工作人员": "The printer is not connected: receipts cannot be printed. Please ask the staff.",
+    "打印机故障，暂不能打印回执，请联系工作人员": "The printer has a fault: receipts cannot be printed. Please ask the staff.",
+}
+
+
+def tr(text: str, lang: str) -> str:
+    return EN.get(text, text) if lang == "en" else text
