@@ -17,6 +17,8 @@ from kivy.clock import Clock
 from kivy.core.window import Window
 from kivy.uix.scrollview import ScrollView
 
+from screens.layout_check import layout_problems
+
 log = logging.getLogger(__name__)
 
 TARGET_MATTER = "户外广告设施设置审批"
@@ -149,6 +151,9 @@ class Autopilot:
             raise AutopilotError(f"no frame drawn for screenshot {name}")
         os.replace(result["path"], target)   # Kivy appends a counter to the name; we want ours
         self.summary["screens"].append(str(target))
+        problems = self._on_ui(lambda: layout_problems(self.app.root))
+        if problems:
+            self.summary.setdefault("layout_problems", {})[name] = problems
         return target
 
     # -- the visit ---------------------------------------------------------------------------

@@ -39,7 +39,9 @@ class MattersScreen(KioskScreen):
             small = int(fs(22))
             tile = Factory.BigButton(text=f"{matter.name}\n[size={small}]{matter.department} · {'/'.join(matter.audience)}[/size]",
                                      markup=True, height=dp(130) * app().scale, halign="center")
-            tile.bind(size=lambda w, sz: setattr(w, "text_size", (sz[0] - 24, None)))
+            tile.bind(size=lambda w, sz: setattr(w, "text_size", (sz[0] - 24, None)),
+                      # two-line names grow their tile: nothing is cut off
+                      texture_size=lambda w, ts: setattr(w, "height", max(dp(130) * app().scale, ts[1] + dp(24))))
             tile.bind(on_release=lambda _w, m=matter: self.post(ChooseMatter(m)))
             grid.add_widget(tile)
             self.dynamic[f"matter:{matter.code}"] = tile

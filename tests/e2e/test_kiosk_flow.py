@@ -64,6 +64,7 @@ def test_card_to_printed_receipt_online():
     out = run_demo("online")
     check_screens(out)
     summary = json.loads((out / "autopilot.json").read_text("utf-8"))
+    assert summary.get("layout_problems", {}) == {}       # no text cut off, no small targets
     assert summary["queued"] is False and summary["printed"] is True
     number = summary["application_no"]
     assert is_valid_application_no(number)
@@ -95,6 +96,7 @@ def test_guest_identifies_on_guide_then_idle_wipes_everything():
     shots = sorted(p.stem for p in (out / "screens").glob("*.png"))
     assert shots == ["01-guest-matters", "02-guide-needs-card", "03-countdown", "04-wiped"]
     assert summary["leftover_widgets"] == [] and summary["card_after"] is False
+    assert summary.get("layout_problems", {}) == {}
     countdown = np.asarray(Image.open(out / "screens" / "03-countdown.png").convert("L"))
     wiped = np.asarray(Image.open(out / "screens" / "04-wiped.png").convert("L"))
     assert countdown.mean() < wiped.mean() - 20      # the dimmed overlay is really drawn
