@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kiosk.config import IdCardConfig, PrinterConfig
+from kiosk.config import IdCardConfig, PrinterConfig, ScannerConfig
 
 
 @dataclass
@@ -42,22 +42,55 @@ def _idcard_sim(cfg: IdCardConfig, sims: Simulators, out_dir: Path):
     return _serial_reader(cfg, port)
 
 
-def _printer_network(cfg: PrinterConfig, sims: Simulators, out_dir: Path):
-    from drivers.printer.escpos_printer import EscposReceiptPrinter
-    return EscposReceiptPrinter(cfg.host, cfg.port, columns=cfg.columns)
+def _printer_real(cfg: PrinterConfig, sims: Simulators, out_dir: Path):
+    """network | serial | file | usb: the transport comes from the profile (profiles.py)."""
+    from drivers.printer.profiles import printer_for
+    return printer_for(cfg)
 
 
 def _printer_virtual(cfg: PrinterConfig, sims: Simulators, out_dir: Path):
-    from drivers.printer.escpos_printer import EscposReceiptPrinter
+    import dataclasses
+
+    from drivers.printer.profiles import printer_for
     from drivers.printer.virtual import VirtualPrinterServer
-    sims.printer = VirtualPrinterServer(host="127.0.0.1", port=0, out_dir=out_dir / "receipts")
+    sims.printer = VirtualPrinterServer(host="127.0.0.1", port=0, out_dir=out_dir / "receipts",
+                                        columns=cfg.columns)
     host, port = sims.printer.start()
     sims.stoppers.append(sims.printer.stop)
-    return EscposReceiptPrinter(host, port, columns=cfg.columns)
+    return printer_for(dataclasses.replace(cfg, driver="network", host=host, port=port))
+
+
+def _scanner_none(cfg: ScannerConfig, sims: Simulators, out_dir: Path):
+    from drivers.scanner.null import NoScanner
+    return NoScanner()
+
+
+def _scanner_camera(cfg: ScannerConfig, sims: Simulators, out_dir: Path):
+    from drivers.scanner.camera import CameraScanner
+    from drivers.scanner.capture import CvSource
+    source = CvSource(cfg.device, width=cfg.width, height=cfg.height, fps=cfg.fps)
+    return CameraScanner(source, dedupe_window_s=cfg.dedupe_window_s)
+
+
+def _scanner_serial(cfg: ScannerConfig, sims: Simulators, out_dir: Path):
+    from drivers.scanner.serial_scanner import SerialCodeScanner
+    return SerialCodeScanner(cfg.port, baudrate=cfg.baudrate, dedupe_window_s=cfg.dedupe_window_s)
+
+
+def _scanner_images(cfg: ScannerConfig, sims: Simulators, out_dir: Path):
+    # The real camera adapter on a simulated camera: the dev dock reaches the simulator as
+    # `scanner.source` (SimulatedCamera.show_payload / show_image).
+    from drivers.scanner.camera import CameraScanner
+    from drivers.scanner.simulator import SimulatedCamera
+    source = SimulatedCamera(cfg.images_dir, fps=cfg.fps, size=(cfg.width, cfg.height))
+    return CameraScanner(source, dedupe_window_s=cfg.dedupe_window_s)
 
 
 IDCARD_DRIVERS = {"serial": _idcard_serial, "sim": _idcard_sim}
-PRINTER_DRIVERS = {"network": _printer_network, "virtual": _printer_virtual}
+PRINTER_DRIVERS = {"network": _printer_real, "serial": _printer_real, "file": _printer_real,
+                   "usb": _printer_real, "virtual": _printer_virtual}
+SCANNER_DRIVERS = {"none": _scanner_none, "camera": _scanner_camera, "serial": _scanner_serial,
+                   "images": _scanner_images}
 
 
 def build_idcard(cfg: IdCardConfig, sims: Simulators, out_dir: Path):
@@ -66,3 +99,7 @@ def build_idcard(cfg: IdCardConfig, sims: Simulators, out_dir: Path):
 
 def build_printer(cfg: PrinterConfig, sims: Simulators, out_dir: Path):
     return PRINTER_DRIVERS[cfg.driver](cfg, sims, out_dir)
+
+
+def build_scanner(cfg: ScannerConfig, sims: Simulators, out_dir: Path):
+    return SCANNER_DRIVERS[cfg.driver](cfg, sims, out_dir)

@@ -19,7 +19,7 @@ log = logging.getLogger("kiosk")
 
 # Technician tools live next to their driver; each module has register(subparsers), which adds a
 # parser whose `func(args, cfg) -> exit code` does the work (imports of hardware libraries inside).
-DEVICE_TOOLS = ("drivers.idcard.cli",)
+DEVICE_TOOLS = ("drivers.idcard.cli", "drivers.printer.cli")
 
 
 def main(argv=None) -> int:

@@ -7,9 +7,11 @@ cd "$(dirname "$0")/.."
 
 # libgl1/libegl1: Kivy's GL (offscreen driver uses EGL); libmtdev1: silences Kivy's input probe;
 # libzbar0: pyzbar; xvfb/xauth: a real X server for `make demo` with no display;
-# systemd: `systemd-analyze verify` of our units in the tests;
+# systemd: `systemd-analyze verify` of our units in the tests; poppler-utils: pdftotext /
+# pdftoppm to read the A4 report back in tests; cups-client: `lp` for A4 printing;
+# libusb-1.0-0: USB receipt printers (pyusb);
 # fonts-wqy-microhei: not needed at run time (the font ships in assets/) — not installed.
-APT_PACKAGES="libgl1 libegl1 libmtdev1 libzbar0 xvfb xauth python3-venv systemd"
+APT_PACKAGES="libgl1 libegl1 libmtdev1 libzbar0 xvfb xauth python3-venv systemd poppler-utils cups-client libusb-1.0-0"
 [ "${WITH_POSTGRES:-0}" = 1 ] && APT_PACKAGES="$APT_PACKAGES postgresql"
 
 missing=()

@@ -121,6 +121,22 @@ def format_key_value(label: str, value: str, columns: int) -> list[str]:
     return [prefix + value_lines[0]] + [" " * indent + line for line in value_lines[1:]]
 
 
+def format_row(label: str, value: str, columns: int) -> list[str]:
+    """`label    value` with the value flush right; a long label wraps above it.
+
+    行政处罚          1 条（已修复 1 条）
+    Neither part is ever cut: a value too wide for the line is wrapped like text.
+    """
+    value_lines = wrap(value, columns)
+    last = value_lines[-1]
+    label_lines = wrap(label, columns)
+    room = columns - display_width(label_lines[-1]) - display_width(last)
+    if len(value_lines) == 1 and room >= 1:
+        return label_lines[:-1] + [label_lines[-1] + " " * room + last]
+    pad = lambda line: " " * (columns - display_width(line)) + line   # noqa: E731
+    return label_lines + [pad(line) for line in value_lines]
+
+
 def separator(char: str, columns: int) -> str:
     """A rule across the paper made of `char` (a full-width char is used half as often)."""
     char = char or "-"

@@ -6,31 +6,35 @@ printer it starts outside Chinese mode (bytes >= 0x80 are code page PC437 until 
 line that is too long by itself (counted in `PrintedJob.overflow_lines`, so tests can insist
 that the renderer never relies on it), and skips commands it does not know.
 
-`VirtualPrinterServer` puts it behind TCP, like a network printer on port 9100: tests, the demo
-and `kiosk print-test` talk to it over a real socket, with real DLE EOT status replies.
+`VirtualPrinterServer` puts it behind TCP, like a network printer on port 9100, and
+`VirtualSerialPrinter` behind a pseudo-terminal, like a serial printer: tests, the demo and
+`kiosk device print` talk to it over a real socket or tty, with real DLE EOT status replies.
+Paper and cover are settable at any time, and paper can run out in the middle of a slip.
 """
 from __future__ import annotations
 
+import logging
+import os
+import select
 import socket
 import socketserver
 import threading
+import time
+import tty
 from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
+from functools import cached_property
 from pathlib import Path
 from typing import Callable
 
 import qrcode
-from PIL import Image, ImageDraw, ImageFont, ImageOps
+from barcode import Code128
+from PIL import Image, ImageDraw, ImageOps
 
+from drivers.printer.escpos_render import barcode_image
+from drivers.printer.glyphs import EMPTY_LINE, Cell, line_height, paste_line, x_for
 from drivers.printer.layout import DOTS_PER_COLUMN
 
-FONT_PATH = Path(__file__).resolve().parents[2] / "assets" / "fonts" / "wqy-microhei.ttc"
-# Face 1 of the collection is "WenQuanYi Micro Hei Mono": its Latin is half-width, like a
-# printer's font A, so ASCII fits a 12-dot cell and hanzi a 24-dot one.
-_FONT_FACE = 1
-CELL_HEIGHT = 24
-LINE_GAP = 6                       # default line spacing: 24-dot glyphs on a 30-dot pitch
-EMPTY_LINE = CELL_HEIGHT + LINE_GAP
+log = logging.getLogger(__name__)
 
 ESC, GS, FS, DLE = 0x1B, 0x1D, 0x1C, 0x10
 _QR_EC = {48: qrcode.constants.ERROR_CORRECT_L, 49: qrcode.constants.ERROR_CORRECT_M,
@@ -39,18 +43,9 @@ _QR_EC = {48: qrcode.constants.ERROR_CORRECT_L, 49: qrcode.constants.ERROR_CORRE
 _ESC_SKIP = {ord(c): n for c, n in {"t": 1, "-": 1, "G": 1, "M": 1, "2": 0, "3": 1, "V": 1,
                                      "{": 1, " ": 1, "R": 1, "J": 1, "p": 3, "c": 2, "=": 1,
                                      "U": 1, "r": 1, "%": 1, "$": 2, "\\": 2}.items()}
-_GS_SKIP = {ord(c): n for c, n in {"B": 1, "H": 1, "h": 1, "w": 1, "f": 1, "L": 2, "W": 2,
+_GS_SKIP = {ord(c): n for c, n in {"B": 1, "H": 1, "f": 1, "L": 2, "W": 2,
                                     "a": 1, "r": 1, "I": 1, "b": 1, "P": 2, "x": 1}.items()}
 _FS_SKIP = {ord(c): n for c, n in {"!": 1, "-": 1, "S": 2, "W": 1, "C": 1, "p": 2}.items()}
-
-
-@dataclass(frozen=True)
-class _Cell:
-    char: str
-    cols: int        # 1 for single-byte, 2 for a double-byte (Chinese mode) character
-    wmul: int
-    hmul: int
-    bold: bool
 
 
 @dataclass
@@ -63,6 +58,8 @@ class PrintedJob:
     raw: bytes
     overflow_lines: int = 0          # lines the printer had to wrap itself (should be 0)
     cut: bool = True                 # False: data left without a cut (render_png)
+    barcodes: list[str] = field(default_factory=list)
+    incomplete: bool = False         # paper ran out in the middle of this slip
     _items: list = field(default_factory=list, repr=False)
 
     @property
@@ -85,6 +82,8 @@ class EscposInterpreter:
     def __init__(self, columns: int = 48):
         self.columns = columns
         self.offline = False
+        self.paper_left_dots: int | None = None   # set: paper runs out after this much feed
+        self.ran_out = False                      # it did, during a slip
         self.jobs: list[PrintedJob] = []
         self._buf = bytearray()
         self._job_raw = bytearray()
@@ -94,12 +93,14 @@ class EscposInterpreter:
     def _reset_modes(self) -> None:
         self.align, self.bold, self.wmul, self.hmul, self.chinese = "left", False, 1, 1, False
         self.qr_module, self.qr_ec, self.qr_data = 3, qrcode.constants.ERROR_CORRECT_L, b""
+        self.bar_height, self.bar_module = 162, 3        # GS h / GS w power-on defaults
 
     def _reset_job(self) -> None:
         self._items: list = []
         self._text_lines: list[str] = []
         self._qr_codes: list[str] = []
-        self._line: list[_Cell] = []
+        self._barcodes: list[str] = []
+        self._line: list[Cell] = []
         self._overflow = 0
 
     # -- input ---------------------------------------------------------------------------
@@ -225,7 +226,15 @@ class EscposInterpreter:
                 return None
             self._raster(self._buf[i + 3], xbytes, height, bytes(self._buf[i + 8:i + used]))
             return used
-        if cmd == ord("k"):                    # 1D barcode: skipped
+        if cmd in b"hw":                       # barcode height / module width
+            if rest < 3:
+                return None
+            if cmd == ord("h"):
+                self.bar_height = max(1, self._buf[i + 2])
+            else:
+                self.bar_module = max(1, min(6, self._buf[i + 2]))
+            return 3
+        if cmd == ord("k"):                    # 1D barcode: CODE128 drawn, others skipped
             if rest < 3:
                 return None
             m = self._buf[i + 2]
@@ -235,7 +244,11 @@ class EscposInterpreter:
             if rest < 4:
                 return None
             used = 4 + self._buf[i + 3]
-            return used if rest >= used else None
+            if rest < used:
+                return None
+            if m == 73:
+                self._code128(bytes(self._buf[i + 4:i + used]))
+            return used
         return self._skip(cmd, rest, _GS_SKIP)
 
     def _fs(self, i: int, cmd: int, rest: int, requests: list[int]) -> int | None:
@@ -279,23 +292,39 @@ class EscposInterpreter:
         if self._line and self._line_cols() + cols * self.wmul > self.columns:
             self._overflow += 1                # the printer wraps the line itself
             self._print_line(force=True)
-        self._line.append(_Cell(ch, cols, self.wmul, self.hmul, self.bold))
+        self._line.append(Cell(ch, cols, self.wmul, self.hmul, self.bold))
 
     def _print_line(self, force: bool) -> None:
         """Print the line buffer; `force` prints an empty line too (LF does, ESC d does not)."""
+        line, self._line = self._line, []
         if self.offline:
-            self._line = []
             return
-        if self._line:
-            self._items.append(("text", tuple(self._line), self.align))
-            self._text_lines.append("".join(c.char for c in self._line).rstrip())
+        if line:
+            if self._add(("text", tuple(line), self.align), line_height(line)):
+                self._text_lines.append("".join(c.char for c in line).rstrip())
         elif force:
             self._space(EMPTY_LINE)
-        self._line = []
 
     def _space(self, dots: int) -> None:
         if not self.offline:
-            self._items.append(("space", dots))
+            self._add(("space", dots), dots)
+
+    def _add(self, item: tuple, height: int) -> bool:
+        """Put an item on the paper; False if the paper ran out before it (nothing printed)."""
+        if self.paper_left_dots is not None:
+            if self.paper_left_dots < height:
+                self._run_out()
+                return False
+            self.paper_left_dots -= height
+        self._items.append(item)
+        return True
+
+    def _run_out(self) -> None:
+        """The roll ends mid-slip: what is printed stays (uncut), the rest of the data is lost."""
+        self.ran_out = True
+        self._end_job(cut=False, incomplete=True)
+        self.offline = True
+        self.paper_left_dots = None
 
     def _qr_function(self, body: bytes) -> None:
         if len(body) < 2 or body[0] != ord("1"):   # cn 49 = QR; other 2D codes are ignored
@@ -312,8 +341,26 @@ class EscposInterpreter:
             code = qrcode.QRCode(error_correction=self.qr_ec, box_size=self.qr_module, border=0)
             code.add_data(self.qr_data)
             img = code.make_image().get_image().convert("L")
-            self._items.append(("image", img, self.align))
-            self._qr_codes.append(self.qr_data.decode("utf-8", errors="replace"))
+            if self._add(("image", img, self.align), img.height):
+                self._qr_codes.append(self.qr_data.decode("utf-8", errors="replace"))
+
+    def _code128(self, stream: bytes) -> None:
+        """GS k 73: `{A`/`{B`/`{C` select code sets; set C carries a digit pair per byte."""
+        if self.offline:
+            return
+        text, charset, j = [], "B", 0
+        while j < len(stream):
+            if stream[j] == ord("{") and j + 1 < len(stream) and stream[j + 1] in b"ABC":
+                charset = chr(stream[j + 1])
+                j += 2
+                continue
+            text.append(f"{stream[j]:02d}" if charset == "C" else chr(stream[j]))
+            j += 1
+        data = "".join(text)
+        self._print_line(force=False)
+        img = barcode_image(Code128(data).build()[0], self.bar_module, self.bar_height)
+        if self._add(("image", img, self.align), img.height):
+            self._barcodes.append(data)
 
     def _raster(self, mode: int, xbytes: int, height: int, data: bytes) -> None:
         if self.offline or not xbytes or not height:
@@ -323,15 +370,16 @@ class EscposInterpreter:
         scale_w, scale_h = 1 + (mode & 1), 1 + ((mode >> 1) & 1)   # m: bit 0 wide, bit 1 tall
         if (scale_w, scale_h) != (1, 1):
             img = img.resize((img.width * scale_w, img.height * scale_h), Image.NEAREST)
-        self._items.append(("image", img, self.align))
+        self._add(("image", img, self.align), img.height)
 
-    def _end_job(self, cut: bool) -> PrintedJob | None:
+    def _end_job(self, cut: bool, incomplete: bool = False) -> PrintedJob | None:
         job = None
         if self._items and not self.offline:
             job = PrintedJob(number=len(self.jobs) + 1, columns=self.columns,
                              text_lines=self._text_lines, qr_codes=self._qr_codes,
                              raw=bytes(self._job_raw), overflow_lines=self._overflow,
-                             cut=cut, _items=self._items)
+                             cut=cut, barcodes=self._barcodes, incomplete=incomplete,
+                             _items=self._items)
             self.jobs.append(job)
         self._job_raw = bytearray()
         self._reset_job()
@@ -339,56 +387,25 @@ class EscposInterpreter:
 
 
 # -- drawing ---------------------------------------------------------------------------------
-@lru_cache(maxsize=16)
-def _font(size: int) -> ImageFont.FreeTypeFont:
-    return ImageFont.truetype(str(FONT_PATH), size, index=_FONT_FACE)
-
-
-@lru_cache(maxsize=4096)
-def _glyph(cell: _Cell) -> Image.Image:
-    """Ink mask (255 = black) of one character in its cell, scaled by the size multipliers."""
-    # Drawn at the final height (crisper than scaling a 24-dot glyph up); a width-only or
-    # height-only multiplier then stretches it, as the printer does.
-    scale = cell.hmul
-    width, height = cell.cols * DOTS_PER_COLUMN * scale, CELL_HEIGHT * scale
-    ink = Image.new("L", (width, height), 0)
-    draw = ImageDraw.Draw(ink)
-    # Hanzi at 24 px fill a 24x24 cell; the Mono face's Latin at 20 px is 12 px wide.
-    font = _font((24 if cell.cols == 2 else 20) * scale)
-    for dx in ((0, scale) if cell.bold else (0,)):   # bold: the printer double-strikes a dot over
-        draw.text((width / 2 + dx, 20 * scale), cell.char, fill=255, font=font, anchor="ms")
-    if cell.wmul != cell.hmul:
-        ink = ink.resize((cell.cols * DOTS_PER_COLUMN * cell.wmul, height), Image.BILINEAR)
-    return ink
-
-
-def _x(align: str, width: int, paper: int) -> int:
-    return {"center": (paper - width) // 2, "right": paper - width}.get(align, 0)
+def _height(item: tuple) -> int:
+    if item[0] == "text":
+        return line_height(item[1])
+    if item[0] == "space":
+        return item[1]
+    return item[1].height
 
 
 def _draw(items: list, paper: int) -> Image.Image:
-    heights = []
-    for item in items:
-        if item[0] == "text":
-            heights.append(max(CELL_HEIGHT * c.hmul for c in item[1]) + LINE_GAP)
-        elif item[0] == "space":
-            heights.append(item[1])
-        else:
-            heights.append(item[1].height)
+    heights = [_height(item) for item in items]
     page = Image.new("L", (paper, max(1, sum(heights))), 255)
     y = 0
     for item, height in zip(items, heights):
         if item[0] == "text":
-            cells, align = item[1], item[2]
-            x = _x(align, sum(c.cols * c.wmul * DOTS_PER_COLUMN for c in cells), paper)
-            for c in cells:                    # all cells of a line share its baseline
-                ink = _glyph(c)
-                page.paste(0, (x, y + height - LINE_GAP - ink.height), mask=ink)
-                x += ink.width
+            paste_line(page, item[1], item[2], y)
         elif item[0] == "image":
             img, align = item[1], item[2]
             page.paste(img.crop((0, 0, min(img.width, paper), img.height)),
-                       (max(0, _x(align, img.width, paper)), y))
+                       (max(0, x_for(align, img.width, paper)), y))
         y += height
     return page
 
@@ -417,34 +434,30 @@ def render_png(data: bytes, path: str | Path, columns: int = 48) -> list[Printed
     return interp.jobs
 
 
-# -- the network printer ---------------------------------------------------------------------
+# -- the device: paper, cover, status replies ------------------------------------------------
 PAPER_STATES = ("ok", "near_end", "out")
-
-
-class _TCPServer(socketserver.TCPServer):
-    allow_reuse_address = True           # tests restart servers on fixed ports quickly
 _FIXED = 0x12   # bits 1 and 4 are always 1 in every DLE EOT reply
 
 
-class VirtualPrinterServer:
-    """A network receipt printer on 127.0.0.1, one connection at a time (as on port 9100).
+class _VirtualDevice:
+    """What a TCP and a serial virtual printer share: the interpreter, paper and cover state,
+    the status replies, and saving each job as PNG + the bytes that made it.
 
     `paper` ("ok" | "near_end" | "out") and `cover_open` may be changed at any time (the demo's
-    "pull the paper"); replies to DLE EOT 1-4 follow the Epson bit layout.
+    "pull the paper"); `run_out_after(dots)` makes the roll end in the middle of the next slip;
+    `silent` drops status replies (a printer that stopped answering); `cutter_jammed` raises
+    the autocutter error. Replies to DLE EOT 1-4 follow the Epson bit layout.
     """
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, out_dir: str | Path | None = None,
-                 columns: int = 48):
-        self._address = (host, port)
+    def __init__(self, out_dir: str | Path | None, columns: int):
         self.out_dir = Path(out_dir) if out_dir else None
         self.interpreter = EscposInterpreter(columns)
         self.received = bytearray()          # every byte ever received, status requests too
         self.cover_open = False
+        self.silent = False
+        self.cutter_jammed = False
         self._paper = "ok"
         self._lock = threading.Lock()
-        self._stopping = threading.Event()
-        self._server: socketserver.TCPServer | None = None
-        self._thread: threading.Thread | None = None
         self.on_job: Callable[[PrintedJob], None] | None = None
 
     @property
@@ -455,11 +468,78 @@ class VirtualPrinterServer:
     def paper(self, value: str) -> None:
         if value not in PAPER_STATES:
             raise ValueError(f"paper must be one of {PAPER_STATES}, not {value!r}")
-        self._paper = value
+        with self._lock:
+            self._paper = value
+            if value != "out":               # a new roll: the printer takes data again
+                self.interpreter.ran_out = False
 
     @property
     def jobs(self) -> list[PrintedJob]:
         return self.interpreter.jobs
+
+    def run_out_after(self, dots: int) -> None:
+        with self._lock:
+            self.interpreter.paper_left_dots = dots
+
+    def status_byte(self, n: int) -> int | None:
+        out, near = self.paper == "out", self.paper in ("near_end", "out")
+        error = self.cutter_jammed
+        if n == 1:                           # bit 3: offline
+            return _FIXED | (0x08 if out or self.cover_open or error else 0)
+        if n == 2:                           # bit 2: cover open, 5: stopped by paper end, 6: error
+            return (_FIXED | (0x04 if self.cover_open else 0) | (0x20 if out else 0)
+                    | (0x40 if error else 0))
+        if n == 3:                           # bit 3: autocutter error
+            return _FIXED | (0x08 if error else 0)
+        if n == 4:                           # bits 2-3: near end; 5-6: paper end (an empty
+            return _FIXED | (0x0C if near else 0) | (0x60 if out else 0)  # roll is near end too)
+        return None                          # printers ignore other n
+
+    def _take(self, data: bytes) -> bytes:
+        """Interpret received bytes; the replies to any status requests among them."""
+        with self._lock:
+            self.received += data
+            self.interpreter.offline = self.paper == "out" or self.cover_open or self.cutter_jammed
+            before = len(self.jobs)
+            requests = self.interpreter.feed(data)
+            if self.interpreter.ran_out:
+                self._paper = "out"
+            new_jobs = self.jobs[before:]
+            answers = [] if self.silent else [self.status_byte(n) for n in requests]
+        for job in new_jobs:
+            self._keep(job)
+        return bytes(a for a in answers if a is not None)
+
+    def _keep(self, job: PrintedJob) -> None:
+        if self.out_dir:
+            self.out_dir.mkdir(parents=True, exist_ok=True)
+            job.image.save(self.out_dir / f"job-{job.number}.png")
+            (self.out_dir / f"job-{job.number}.bin").write_bytes(job.raw)
+            # A demo runs for days: drop the cached drawing (0.5 MB a slip), redrawn on demand.
+            job.__dict__.pop("image", None)
+        if self.on_job:
+            self.on_job(job)
+
+
+# -- the network printer ---------------------------------------------------------------------
+class _TCPServer(socketserver.TCPServer):
+    allow_reuse_address = True           # tests restart servers on fixed ports quickly
+
+
+class VirtualPrinterServer(_VirtualDevice):
+    """A network receipt printer on 127.0.0.1, one connection at a time (as on port 9100)."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, out_dir: str | Path | None = None,
+                 columns: int = 48):
+        super().__init__(out_dir, columns)
+        self._address = (host, port)
+        self._stopping = threading.Event()
+        self._server: socketserver.TCPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def address(self) -> tuple[str, int]:
+        return self._server.server_address[:2] if self._server else self._address
 
     def start(self) -> tuple[str, int]:
         outer = self
@@ -469,12 +549,12 @@ class VirtualPrinterServer:
                 outer._serve(self.request)
 
         self._server = _TCPServer(self._address, Handler)
+        self._address = self._server.server_address[:2]   # a restart keeps the same port
         self._stopping.clear()
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
                                         name="virtual-printer", daemon=True)
         self._thread.start()
-        host, port = self._server.server_address[:2]
-        return host, port
+        return self._address
 
     def stop(self) -> None:
         if self._server is None:
@@ -484,18 +564,6 @@ class VirtualPrinterServer:
         self._server.server_close()
         self._thread.join(timeout=5)
         self._server = self._thread = None
-
-    def status_byte(self, n: int) -> int | None:
-        out, near = self.paper == "out", self.paper in ("near_end", "out")
-        if n == 1:                           # bit 3: offline
-            return _FIXED | (0x08 if out or self.cover_open else 0)
-        if n == 2:                           # bit 2: cover open, bit 5: stopped by paper end
-            return _FIXED | (0x04 if self.cover_open else 0) | (0x20 if out else 0)
-        if n == 3:                           # no cutter / unrecoverable errors simulated
-            return _FIXED
-        if n == 4:                           # bits 2-3: near end; 5-6: paper end (an empty
-            return _FIXED | (0x0C if near else 0) | (0x60 if out else 0)  # roll is near end too)
-        return None                          # printers ignore other n
 
     def _serve(self, conn: socket.socket) -> None:
         conn.settimeout(0.1)                 # to notice stop() while a client idles
@@ -515,23 +583,70 @@ class VirtualPrinterServer:
                 except OSError:
                     return
 
-    def _take(self, data: bytes) -> bytes:
-        with self._lock:
-            self.received += data
-            self.interpreter.offline = self.paper == "out" or self.cover_open
-            before = len(self.jobs)
-            requests = self.interpreter.feed(data)
-            for job in self.jobs[before:]:
-                self._keep(job)
-            answers = [self.status_byte(n) for n in requests]
-        return bytes(a for a in answers if a is not None)
 
-    def _keep(self, job: PrintedJob) -> None:
-        if self.out_dir:
-            self.out_dir.mkdir(parents=True, exist_ok=True)
-            job.image.save(self.out_dir / f"job-{job.number}.png")
-            (self.out_dir / f"job-{job.number}.bin").write_bytes(job.raw)
-            # A demo runs for days: drop the cached drawing (0.5 MB a slip), redrawn on demand.
-            job.__dict__.pop("image", None)
-        if self.on_job:
-            self.on_job(job)
+# -- the serial printer ----------------------------------------------------------------------
+class VirtualSerialPrinter(_VirtualDevice):
+    """A serial receipt printer on a pseudo-terminal; the driver opens `path` with pyserial.
+
+    A pty ignores the baud rate, so with `baud` set the device reads no faster than a real
+    line would carry (10 bits a byte): a big raster slip then takes as long as on the wire.
+    `link` names a symlink kept pointing at the pty (as udev names /dev/printer), so a test
+    can unplug (stop) and plug in again (start) under the same configured port name.
+    """
+
+    def __init__(self, out_dir: str | Path | None = None, columns: int = 48,
+                 baud: int | None = None, link: str | Path | None = None):
+        super().__init__(out_dir, columns)
+        self.baud = baud
+        self.link = Path(link) if link else None
+        self.path = ""
+        self._master = self._slave = -1
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> str:
+        if self._thread is not None:
+            raise RuntimeError("virtual serial printer already started")
+        self._master, self._slave = os.openpty()
+        tty.setraw(self._slave)              # or the line discipline rewrites LF and echoes
+        # We keep the slave open too, so the master never sees EIO while the driver closes
+        # and reopens the port between jobs.
+        self.path = os.ttyname(self._slave)
+        if self.link:
+            tmp = self.link.with_name(self.link.name + ".new")
+            tmp.unlink(missing_ok=True)
+            tmp.symlink_to(self.path)
+            tmp.replace(self.link)           # atomic: the driver never sees a missing name
+        self._stopping.clear()
+        self._thread = threading.Thread(target=self._run, name="virtual-serial-printer", daemon=True)
+        self._thread.start()
+        return str(self.link or self.path)
+
+    def stop(self) -> None:
+        """Unplug: the pty and the symlink disappear."""
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join(timeout=2)
+            self._thread = None
+        if self.link:
+            self.link.unlink(missing_ok=True)
+        for fd in (self._master, self._slave):
+            if fd >= 0:
+                os.close(fd)
+        self._master = self._slave = -1
+
+    def _run(self) -> None:
+        while not self._stopping.is_set():
+            ready, _, _ = select.select([self._master], [], [], 0.05)
+            if not ready:
+                continue
+            try:
+                data = os.read(self._master, 4096)
+            except OSError as exc:           # the pty went away under us
+                log.warning("virtual serial printer: read failed: %s", exc)
+                return
+            if self.baud:
+                time.sleep(len(data) * 10 / self.baud)
+            replies = self._take(data)
+            if replies:
+                os.write(self._master, replies)

@@ -16,8 +16,9 @@ from PIL import Image
 
 from drivers.printer.escpos_printer import EscposReceiptPrinter, status_from_bytes
 from drivers.printer.escpos_render import render
-from drivers.printer.virtual import (EscposInterpreter, VirtualPrinterServer, _Cell, _glyph,
-                                     render_png)
+from drivers.printer.glyphs import Cell as _Cell
+from drivers.printer.glyphs import glyph as _glyph
+from drivers.printer.virtual import EscposInterpreter, VirtualPrinterServer, render_png
 from kiosk.domain.receipt import application_receipt
 from kiosk.ports import DeviceState
 

@@ -111,3 +111,71 @@ def test_newlines_in_text_start_new_lines():
 def test_unknown_block_is_a_programming_error():
     with pytest.raises(TypeError):
         render(ReceiptDoc("j", "t", ("not a block",)))
+
+
+# -- raster mode, barcodes, rows ------------------------------------------------------------
+from drivers.printer.escpos_render import GS_RASTER, RenderOptions, code128_stream  # noqa: E402
+from drivers.printer.layout import display_width, format_row  # noqa: E402
+from kiosk.domain.receipt import Barcode, Row  # noqa: E402
+
+
+def test_raster_mode_sends_no_text_and_no_chinese_mode():
+    data = render(receipt(), text_mode="raster", qr_mode="raster")
+    assert FS_CHINESE_ON not in data and GS_QR not in data
+    assert "受理".encode("gb18030") not in data
+    assert data.count(GS_RASTER) >= 5 and data.endswith(b"\x1dV\x00")
+    job = printed(data)
+    assert job.text_lines == [] and job.image.width == 576
+
+
+def test_raster_qr_with_native_text():
+    data = render(receipt(), qr_mode="raster")
+    assert GS_QR not in data and FS_CHINESE_ON in data and GS_RASTER in data
+
+
+def test_render_options_reject_unknown_modes_and_widths():
+    with pytest.raises(ValueError):
+        RenderOptions(48, text_mode="bitmap")
+    with pytest.raises(ValueError):
+        RenderOptions(40)
+
+
+@pytest.mark.parametrize("data, stream", [
+    ("QY2026112800001K", b"{BQY{C\x14\x1a\x0b\x1c\x00\x00{B1K"),   # digit run in code set C
+    ("TEST-01", b"{BTEST-01"),
+    ("12345678", b"{C\x0c\x22\x38\x4e"),
+])
+def test_code128_stream_uses_code_sets_like_python_barcode(data, stream):
+    assert code128_stream(data) == stream
+
+
+def test_native_barcode_is_gs_k_code128_and_reads_back():
+    data = render(ReceiptDoc("j", "t", (Barcode(APP_NO, caption="窗口扫码"),)))
+    assert b"\x1dkI" + bytes([len(code128_stream(APP_NO))]) + code128_stream(APP_NO) in data
+    job = printed(data)
+    assert job.barcodes == [APP_NO]
+    assert job.text_lines == [APP_NO, "窗口扫码"]
+
+
+def test_barcode_too_long_for_the_paper_becomes_text():
+    long = "X" * 40
+    job = printed(render(ReceiptDoc("j", "t", (Barcode(long),)), 32), 32)
+    assert job.barcodes == [] and "".join(job.text_lines) == long and job.overflow_lines == 0
+
+
+@pytest.mark.parametrize("columns", [32, 48])
+def test_rows_put_the_value_flush_right(columns):
+    [line] = format_row("行政处罚", "1 条（已修复 1 条）", columns)
+    assert line.startswith("行政处罚") and line.endswith("条）") and display_width(line) == columns
+    lines = format_row("很长的类别名称" * 4, "12 条", columns)
+    assert all(display_width(x) <= columns for x in lines) and lines[-1].endswith("12 条")
+    job = printed(render(ReceiptDoc("j", "t", (Row("严重失信主体名单", "0 条"),)), columns), columns)
+    assert job.text_lines[0].endswith("0 条") and job.overflow_lines == 0
+
+
+def test_logo_is_printed_first_as_raster(tmp_path):
+    from PIL import Image
+    logo = tmp_path / "logo.png"
+    Image.new("L", (200, 80), 0).save(logo)
+    data = render(receipt(), logo=str(logo))
+    assert data.index(GS_RASTER) < data.index(FS_CHINESE_ON)

@@ -87,3 +87,9 @@ def test_separator_fills_the_line():
     assert separator("-", 32) == "-" * 32
     assert separator("=", 48) == "=" * 48
     assert display_width(separator("—", 48)) == 48
+
+
+def test_row_short_label_and_value_share_a_line():
+    from drivers.printer.layout import format_row
+    assert format_row("行政许可", "2 条", 32) == ["行政许可" + " " * 20 + "2 条"]
+    assert format_row("A", "B" * 40, 32) == ["A", "B" * 32, " " * 24 + "B" * 8]
