@@ -91,6 +91,7 @@ class Controller:
         self._maintenance = False
         self._seq = 0
         self._latest: Snapshot | None = None
+        self._receipt = None               # the last receipt printed, for 补打
         self._published: tuple = ()
         self._thread = threading.Thread(target=self._run, name="controller", daemon=True)
 
@@ -158,6 +159,15 @@ class Controller:
         after = self._session.state
         if after is S.State.ATTRACT and before is not S.State.ATTRACT:
             log.info("session ended (%s)", type(event).__name__)   # no identity in logs
+        if after is S.State.REVIEW and before is S.State.FORM:
+            # Say it *before* the user submits: paper out means no receipt (issue #5).
+            self._devices["printer"] = self._printer.status()
+        if isinstance(event, S.Reprint) and after is S.State.DONE and self._receipt is not None:
+            self._receipt = self._receipt.as_reprint(f"{self._receipt.job_id}-R{uuid.uuid4().hex[:6]}")
+            self._session = S.transition(self._session, self._send_to_printer(self._receipt),
+                                         self._clock.monotonic(), self._cfg.timeouts)
+        if after is S.State.ATTRACT:
+            self._receipt = None            # it names the user (masked): gone with the session
         if after is S.State.THANKS and before is S.State.EVALUATE:
             self._queue_evaluation(event)
         if after is S.State.SUBMITTING and before is not S.State.SUBMITTING:
@@ -226,6 +236,10 @@ class Controller:
             submitted_at=dt.datetime.fromtimestamp(self._clock.now()),
             time_limit_text=s.outcome.time_limit_text, consult_phone=s.matter.consult_phone,
             complaint_phone=s.matter.complaint_phone, queued=s.outcome.queued)
+        self._receipt = doc
+        return self._send_to_printer(doc)
+
+    def _send_to_printer(self, doc):
         result = self._printer.print(doc)
         self._devices["printer"] = result.status
         return S.Printed(result.ok, result.message or ("回执已打印，请取走" if result.ok else "回执打印失败"))

@@ -51,11 +51,11 @@ def _reader(cfg):
 def _printer(cfg):
     if cfg.printer.driver == "virtual":
         return True, "printer: virtual (demo)", ""
-    from drivers.printer.escpos_printer import EscposReceiptPrinter
-    st = EscposReceiptPrinter(cfg.printer.host, cfg.printer.port, columns=cfg.printer.columns).status()
+    from drivers.printer.profiles import printer_for
+    st = printer_for(cfg.printer).status()
     ok = st.state in (DeviceState.OK, DeviceState.PAPER_NEAR_END)
-    return ok, f"printer {cfg.printer.host}:{cfg.printer.port}: {st.state.value} {st.detail}", \
-        "check power, network cable, paper and the cover"
+    return ok, f"printer ({cfg.printer.driver}): {st.state.value} {st.detail}", \
+        "check power, cable, paper and the cover; `kiosk device printer-status` for details"
 
 
 def _hall(cfg):

@@ -168,6 +168,11 @@ class Printed:
 
 
 @dataclass(frozen=True)
+class Reprint:
+    """补打: the user asks for the receipt again (explicitly: never a silent retry)."""
+
+
+@dataclass(frozen=True)
 class Evaluate:
     """评价本次服务 on the result screen."""
 

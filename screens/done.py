@@ -1,5 +1,5 @@
 """The result: the application number, what happens next, whether the receipt printed."""
-from kiosk.session import Evaluate, Finish
+from kiosk.session import Evaluate, Finish, Reprint
 from screens import theme
 from screens.base import KioskScreen, tr
 
@@ -20,6 +20,7 @@ class DoneScreen(KioskScreen):
             self.ids.detail.text = tr("{matter}\n办理时限：{limit}。可凭回执二维码查询进度。").format(
                 matter=s.matter.name, limit=o.time_limit_text)
         self.ids.number.text = o.application_no
+        self.ids.btn_reprint.disabled = o.print_ok is None     # not while the first copy prints
         if o.print_ok is None:
             self.ids.print_message.text = tr("正在打印回执…")
             self.ids.print_message.color = theme.MUTED
@@ -32,6 +33,9 @@ class DoneScreen(KioskScreen):
 
     def evaluate(self):
         self.post(Evaluate())
+
+    def reprint(self):
+        self.post(Reprint())
 
     def wipe(self):
         for name in ("number", "detail", "print_message"):

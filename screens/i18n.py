@@ -71,6 +71,8 @@ EN = {
     "回执已打印，请取走": "Receipt printed. Please take it.",
     "回执打印失败": "The receipt could not be printed",
     "完成，退出": "Done, log out",
+    "重新打印回执（补打）": "Print the receipt again",
+    "已打印": "Printed",
     "评价本次服务（好差评）": "Rate this service",
     # evaluate / thanks
     "请您对本次服务进行评价（好差评）": "Please rate this service",

@@ -5,13 +5,14 @@ from kiosk.domain.identity import mask_id_number
 from kiosk.session import Back, Confirm
 from screens import theme
 from screens.base import KioskScreen, fs, tr
+from screens.status_text import printer_problem
 
 
 class ReviewScreen(KioskScreen):
     def render(self, snap):
         super().render(snap)
         s = snap.session
-        self.ids.message.text = tr(s.message)
+        self.ids.message.text = tr(s.message) or tr(printer_problem(snap.devices))
         if s.matter is None:
             return
         grid = self.ids.lines

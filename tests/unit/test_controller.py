@@ -231,3 +231,26 @@ def test_evaluation_of_a_queued_application_waits_for_its_number(rig, matter, ca
     assert sender.drain_once()
     [body] = hall.evaluations.values()
     assert body["application_no"] == "QY00001" and body["level"] == 5   # the hall's number, not DS…
+
+
+class PaperOutPrinter(FakePrinter):
+    def status(self):
+        from kiosk.ports import DeviceState
+        return DeviceStatus(DeviceState.PAPER_OUT)
+
+
+def test_paper_out_is_known_before_submitting_and_reprint_is_marked(rig, matter, card):
+    c, hall, outbox, sender, printer, clock, wait = rig
+    printer.status = PaperOutPrinter().status          # the roll ran out while the user typed
+    walk_to_review(c, wait, matter, card)
+    snap = wait(lambda s: s.screen == "review" and "printer" in s.devices)
+    assert snap.devices["printer"].state.value == "paper_out"
+    c.post(S.Confirm())
+    wait(lambda s: s.screen == "done" and s.session.outcome.print_ok is not None)
+    c.post(S.Reprint())
+    deadline = time.monotonic() + 3
+    while len(printer.docs) < 2 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    first, again = printer.docs
+    assert not first.reprint and again.reprint and again.job_id != first.job_id
+    assert again.blocks == first.blocks
