@@ -112,6 +112,29 @@ class Autopilot:
         self._on_ui(press)
         time.sleep(TAP_S)
 
+    def type_with_keyboard(self) -> None:
+        """As a person: touch the phone field and key the number on the numeric pad, touch the
+        address field and type pinyin, choosing the first candidate."""
+        self.tap("field:phone")
+        for digit in "13912345678":
+            self._tap_widget(lambda: self.app.sm.current_screen.find("keyboard").keys[digit])
+        self.shot("06b-form-keyboard-numeric")
+        self._tap_widget(lambda: self.app.sm.current_screen.find("keyboard").keys["DONE"])
+        self.tap("field:site_address")
+        for letter in "xuanwuqu":
+            self._tap_widget(lambda: self.app.sm.current_screen.find("keyboard").keys[letter])
+        self.shot("06c-form-keyboard-pinyin")
+        # the IME ranks 宣武区 (Beijing) first; a Nanjing user looks along the bar for 玄武区
+        self._tap_widget(lambda: next(c for c in self.app.sm.current_screen.find("keyboard").shown_candidates
+                                      if c.text == "玄武区"))
+        self.summary["typed"] = self._on_ui(lambda: {
+            name: self.app.sm.current_screen.find(f"field:{name}").text for name in ("phone", "site_address")})
+        self._tap_widget(lambda: self.app.sm.current_screen.find("keyboard").keys["DONE"])
+
+    def _tap_widget(self, locate) -> None:
+        x, y = self._on_ui(lambda: (lambda w: w.to_window(*w.center))(locate()))
+        self._touch_at(x, y)
+
     def tap_key(self, label: str) -> None:
         """Tap a key of the on-screen letter pad by its label."""
         def locate():
@@ -209,6 +232,7 @@ class Autopilot:
         self.tap("btn_next")          # required fields still empty: the form must say which
         self.wait_screen("form", lambda s: bool(s.session.errors))
         self.shot("06-form-errors")
+        self.type_with_keyboard()
         self.fill_required()
         self.tap("btn_next")
         self.wait_screen("review")

@@ -5,13 +5,25 @@ from kivy.uix.label import Label
 from kiosk.domain.identity import mask_id_number
 from kiosk.session import Back, SubmitForm
 from screens import theme
+from kivy.clock import Clock
 from kivy.metrics import dp
+from kivy.properties import BooleanProperty
 
 from screens.base import KioskScreen, app, fs, tr
 
 
+# Which keyboard a field type opens with (the user can switch on the keyboard itself).
+KEYBOARD_MODE = {"phone": "numeric", "number": "numeric", "date": "numeric", "id_number": "numeric",
+                 "uscc": "letters"}
+
+
 class FormScreen(KioskScreen):
     _built_for = None
+    _kb = None
+    _editor = None
+    _editing = None                      # the field the keyboard types into
+    _nav_parent = None
+    nav_shown = BooleanProperty(True)    # False while the keyboard is up: the field stays in view
 
     def render(self, snap):
         super().render(snap)
@@ -33,9 +45,10 @@ class FormScreen(KioskScreen):
 
     def _build(self, s):
         self.ids.title.text = s.matter.name
+        self._hide_keyboard()
         grid = self.ids.fields
         grid.clear_widgets()
-        self.dynamic.clear()
+        self.dynamic = {"keyboard": self._kb} if self._kb is not None else {}
         for f in s.matter.form:
             from_card = f.prefill.startswith("idcard.") and bool(s.values.get(f.name))
             mark = "* " if f.required else ""
@@ -51,12 +64,72 @@ class FormScreen(KioskScreen):
                 w.from_card = True
             else:
                 w = Factory.FieldInput(text=s.values.get(f.name, ""), hint_text=f.hint or _type_hint(f.type))
+                w.field_label = f.label
+                w.bind(focus=lambda field, on, kind=f.type: on and self._show_keyboard(field, kind))
             grid.add_widget(w)
             err = _label("", fs(24), theme.ACCENT, 36)
             grid.add_widget(err)
             self.dynamic[f"field:{f.name}"] = w
             self.dynamic[f"error:{f.name}"] = err
         self.ids.scroll.scroll_y = 1
+
+    def _show_keyboard(self, field, kind: str) -> None:
+        """The on-screen keyboard types into the field the user touched, in the mode its type
+        needs. One field at a time: above the keys an editor line shows that field's label and
+        what is typed (a small screen has no room for the list and the keys); 完成 goes back."""
+        kb = self._keyboard()
+        kb.attach(field, mode=KEYBOARD_MODE.get(kind, "pinyin"))
+        label = field.field_label
+        self._editor.text = f"{label}：{field.text}"
+        if self._editing is not None:
+            self._editing.unbind(text=self._echo)
+        self._editing = field
+        field.bind(text=self._echo)
+        box = self.ids.keyboard_box
+        if kb.parent is None:
+            box.add_widget(self._editor)
+            box.add_widget(kb)
+            self._fit_keyboard_box()
+            nav = self.ids.nav
+            if nav.parent is not None:    # the keyboard's 完成 replaces 上一步/下一步 meanwhile
+                self._nav_parent = nav.parent
+                nav.parent.remove_widget(nav)
+            self.nav_shown = False
+
+    def _fit_keyboard_box(self, *_):
+        if self._kb is not None and self._kb.parent is not None:
+            self.ids.keyboard_box.height = self._kb.height + self._editor.height + dp(8)
+
+    def _echo(self, field, text):
+        self._editor.text = f"{field.field_label}：{text}"
+
+    def _hide_keyboard(self, *_):
+        box = self.ids.keyboard_box
+        if self._kb is not None:
+            self._kb.attach(None)
+        if self._editing is not None:
+            self._editing.unbind(text=self._echo)
+            self._editing.focus = False
+            self._editing = None
+        box.clear_widgets()
+        box.height = 0
+        nav = self.ids.nav
+        if nav.parent is None and self._nav_parent is not None:
+            self._nav_parent.add_widget(nav)   # index 0: the bottom of the vertical layout
+        self.nav_shown = True
+
+    def _keyboard(self):
+        if self._kb is None:
+            from screens.widgets.keyboard import Keyboard
+            self._kb = Keyboard(mode="pinyin")
+            self._kb.bind(height=self._fit_keyboard_box)
+            self._editor = Factory.FieldEditor()
+            self._kb.bind(on_done=self._hide_keyboard)
+            a = app()
+            self._kb.scale, self._kb.lang = a.scale, a.lang
+            a.bind(scale=self._kb.setter("scale"), lang=self._kb.setter("lang"))
+            self.dynamic["keyboard"] = self._kb
+        return self._kb
 
     def values(self) -> dict:
         """What the user entered. Card fields are not sent back: the session keeps the card's."""
@@ -68,14 +141,18 @@ class FormScreen(KioskScreen):
         return out
 
     def next(self):
+        self._hide_keyboard()             # letters still in its bar go into the field first
         self.post(SubmitForm(self.values()))
 
     def back(self):
         self.post(Back())
 
     def wipe(self):
+        if self._kb is not None:
+            self._kb.reset()              # privacy: no pinyin or candidates of the last user
+        self._hide_keyboard()
         self.ids.fields.clear_widgets()
-        self.dynamic.clear()
+        self.dynamic = {"keyboard": self._kb} if self._kb is not None else {}
         self._built_for = None
 
     def invalidate(self):

@@ -20,7 +20,8 @@ ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "test-out"
 EXPECTED_SCREENS = ["01-attract", "02-home", "02b-home-english", "02c-home-english-elder",
                     "02d-home-elder", "03-matters", "03b-matters-search", "04-guide", "05-form-prefilled",
-                    "06-form-errors", "07-review", "08-done", "09-evaluate-reason-required", "10-thanks",
+                    "06-form-errors", "06b-form-keyboard-numeric", "06c-form-keyboard-pinyin",
+                    "07-review", "08-done", "09-evaluate-reason-required", "10-thanks",
                     "11-attract-again"]
 
 
@@ -66,6 +67,7 @@ def test_card_to_printed_receipt_online():
     summary = json.loads((out / "autopilot.json").read_text("utf-8"))
     assert summary.get("layout_problems", {}) == {}       # no text cut off, no small targets
     assert summary["queued"] is False and summary["printed"] is True
+    assert summary["typed"] == {"phone": "13912345678", "site_address": "玄武区"}   # keyed on screen
     number = summary["application_no"]
     assert is_valid_application_no(number)
     receipts = sorted((out / "receipts").glob("*.png"))
