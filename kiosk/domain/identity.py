@@ -5,7 +5,7 @@ Pure: no I/O. The WLT photo never reaches this module (ARCHITECTURE §5, privacy
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 # GB 11643-1999: weights for the first 17 digits; the check symbol indexed by sum % 11.
 _RIC_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -25,20 +25,44 @@ def is_valid_id_number(number: str) -> bool:
     return number[17].upper() == ric_check_symbol(number[:17])
 
 
+# The card types a GA 467 reader returns, told apart by the type flag in the text block.
+RESIDENT = "resident"                   # 居民身份证
+HMT_RESIDENCE = "hmt_residence"         # 港澳台居民居住证 ("J")
+FOREIGN_2017 = "foreign_2017"           # 外国人永久居留身份证 2017 版 ("I")
+FOREIGN_2023 = "foreign_2023"           # 外国人永久居留身份证 2023 版 ("Y")
+CARD_TYPE_NAMES = {
+    RESIDENT: "居民身份证", HMT_RESIDENCE: "港澳台居民居住证",
+    FOREIGN_2017: "外国人永久居留身份证（2017 版）", FOREIGN_2023: "外国人永久居留身份证（2023 版）",
+}
+
+
 @dataclass(frozen=True)
 class IdentityCard:
-    name: str
+    name: str                # Chinese name; a foreigner without one: the English name
     sex: str                 # "男" / "女"
-    nation: str              # 民族, already decoded ("汉")
+    nation: str              # 民族, already decoded ("汉"); "" where the card has none
     birth: dt.date
-    address: str
-    id_number: str
-    authority: str           # 签发机关
+    address: str             # "" where the card has none (foreigners' cards)
+    id_number: str           # 18 characters; a 2017 foreigner's card: 15
+    authority: str           # 签发机关; 2017 foreigner's card: the issuing office code
     valid_from: dt.date
     valid_to: dt.date | None  # None = 长期
+    # The other card types (all optional, so resident-only code keeps working):
+    card_type: str = RESIDENT
+    english_name: str = ""
+    nationality: str = ""    # ISO 3166 code as stored on the card (foreigners)
+    pass_number: str = ""    # 通行证号码 (港澳台居民居住证)
+    issue_count: int | None = None      # 签发次数 (港澳台居民居住证)
+    renewal_count: int | None = None    # 换证次数 (2023 foreigner's card)
+    previous_number: str = ""           # 既往版本证件号码关联项 (2023 foreigner's card)
+    card_version: str = ""              # 证件版本号 (2017 foreigner's card)
+    new_address: str = ""               # 追加住址 (30 03), when the reader is asked for it
+    # Only when a vendor WLT decoder is plugged in (drivers/idcard/photo.py); never on disk.
+    photo: bytes | None = field(default=None, repr=False, compare=False)
 
     def __repr__(self) -> str:  # never let a name or full number reach a log through repr()
-        return f"IdentityCard(name={mask_name(self.name)}, id={mask_id_number(self.id_number)})"
+        return (f"IdentityCard(type={self.card_type}, name={mask_name(self.name)}, "
+                f"id={mask_id_number(self.id_number)})")
 
     __str__ = __repr__
 

@@ -117,3 +117,110 @@ def test_every_status_has_a_chinese_message(sw3):
 
 def test_unknown_status_message_names_the_code():
     assert "0x42" in ga467.sw3_message(0x42)
+
+
+# -- the whole command set and every status (issue #3) ----------------------------------------
+
+@pytest.mark.parametrize("command, data, frame", [
+    (ga467.RESET, b"", "AA AA AA 96 69 00 03 10 FF EC"),
+    (ga467.SAM_STATUS, b"", "AA AA AA 96 69 00 03 11 FF ED"),
+    (ga467.SAM_ID, b"", "AA AA AA 96 69 00 03 12 FF EE"),
+    (ga467.FIND, b"", "AA AA AA 96 69 00 03 20 01 22"),
+    (ga467.SELECT, b"", "AA AA AA 96 69 00 03 20 02 21"),
+    (ga467.READ_TEXT_PHOTO, b"", "AA AA AA 96 69 00 03 30 01 32"),
+    (ga467.READ_NEW_ADDRESS, b"", "AA AA AA 96 69 00 03 30 03 30"),
+    (ga467.READ_TEXT_PHOTO_FP, b"", "AA AA AA 96 69 00 03 30 10 23"),
+    (ga467.SET_MAX_RF_BYTES, b"\x50", "AA AA AA 96 69 00 04 61 FF 50 CA"),
+])
+def test_every_command_builds_its_published_frame(command, data, frame):
+    assert build_command(*command, data) == h(frame)
+    payload = FrameDecoder().feed(h(frame))[0]
+    assert (payload[0], payload[1]) == command and payload[2:] == data
+
+
+@pytest.mark.parametrize("frame, status, kind", [
+    ("AA AA AA 96 69 00 04 00 00 80 84", ga467.Sw3.FIND_FAILED, ga467.Sw3Kind.NO_CARD),
+    ("AA AA AA 96 69 00 04 00 00 81 85", ga467.Sw3.SELECT_FAILED, ga467.Sw3Kind.CARD),
+    ("AA AA AA 96 69 00 04 00 00 41 45", ga467.Sw3.READ_FAILED, ga467.Sw3Kind.CARD),
+    ("AA AA AA 96 69 00 04 00 00 90 94", ga467.Sw3.OK, ga467.Sw3Kind.OK),
+])
+def test_published_error_replies_parse_to_typed_statuses(frame, status, kind):
+    dec = FrameDecoder()
+    (payload,) = dec.feed(h(frame))
+    reply = parse_reply(payload)
+    assert reply.status is status and reply.kind is kind and reply.data == b""
+    assert reply.message == ga467.SW3_INFO[status].message
+    assert build_reply(status) == h(frame)
+
+
+# SW3 -> what the reader must do with it. Written out, not derived from the table, so a wrong
+# entry in the table fails here.
+EXPECTED_KINDS = {
+    0x90: "ok", 0x9F: "ok", 0x91: "ok", 0x80: "no_card", 0x81: "card", 0x10: "link",
+    0x11: "link", 0x21: "link", 0x23: "card", 0x31: "card", 0x32: "card", 0x33: "card",
+    0x40: "card", 0x41: "card", 0x60: "sam", 0x66: "sam",
+}
+
+
+@pytest.mark.parametrize("sw3, kind", sorted(EXPECTED_KINDS.items()))
+def test_every_sw3_has_a_type_a_kind_and_a_chinese_message(sw3, kind):
+    reply = Reply(0, 0, sw3, b"")
+    assert reply.status is not None and int(reply.status) == sw3
+    assert reply.kind.value == kind
+    assert any("\u4e00" <= c <= "\u9fff" for c in reply.message)
+    assert "0x" not in reply.message            # plain Chinese, not a code dump
+
+
+def test_the_table_covers_exactly_the_published_codes():
+    assert {int(c) for c in ga467.SW3_INFO} == set(EXPECTED_KINDS)
+    assert len({i.message for i in ga467.SW3_INFO.values()}) == len(ga467.SW3_INFO)
+
+
+def test_unknown_status_is_untyped_and_treated_as_a_link_problem():
+    reply = Reply(0, 0, 0x42, b"")
+    assert reply.status is None and reply.kind is ga467.Sw3Kind.LINK and "0x42" in reply.message
+
+
+def test_sam_id_reply_frame():
+    from drivers.idcard.read_data import build_sam_id, format_sam_id
+    frame = build_reply(ga467.Sw3.OK, build_sam_id(5, 1, 20101010, 12345678, 1234567890))
+    assert frame[:10] == h("AA AA AA 96 69 00 14 00 00 90") and len(frame) == 27
+    reply = parse_reply(FrameDecoder().feed(frame)[0])
+    assert format_sam_id(reply.data) == "05.01-20101010-0012345678-1234567890"
+
+
+def test_fingerprint_read_reply_length():
+    # 30 10: SW + three lengths + text 256 + photo 1024 + fingerprint 1024
+    from drivers.idcard.read_data import build_read_data
+    frame = build_reply(ga467.Sw3.OK, build_read_data(bytes(256), bytes(1024), bytes(1024)))
+    assert len(frame) == 7 + 3 + 6 + 256 + 1024 + 1024 + 1
+    assert frame[5:16] == h("09 0A 00 00 90 01 00 04 00 04 00")
+    assert FrameDecoder().feed(frame)[0][3:9] == h("01 00 04 00 04 00")
+
+
+# -- truncated frames ---------------------------------------------------------------------------
+
+def test_header_with_huge_length_does_not_hold_the_next_frame_hostage():
+    # Noise that looks like a header claiming 4 KB, then a real reply: the reply must come out
+    # now, not after 4 KB more bytes (or the caller's timeout).
+    fake = ga467.PREAMBLE + h("0F F0") + b"\x00\x00"
+    dec = FrameDecoder()
+    assert dec.feed(fake + SAM_OK) == [h("00 00 90")]
+    assert [type(e) for e in dec.take_errors()] == [LengthError]
+    assert dec.pending == 0
+
+
+def test_truncated_reply_followed_by_the_next_reply():
+    read = build_reply(ga467.Sw3.OK, bytes(1284))
+    dec = FrameDecoder()
+    assert dec.feed(read[:700]) == [] and dec.pending == 700
+    assert dec.feed(FIND_OK) == [h("00 00 9F 00 00 00 00")]
+    assert dec.pending == 0
+
+
+def test_pending_is_bounded_and_reset_clears_it():
+    dec = FrameDecoder()
+    dec.feed(ga467.PREAMBLE + h("10 00") + bytes(5000))     # LEN 4096: waits for the rest
+    assert dec.pending <= ga467.HEADER_LEN + ga467.MAX_LEN
+    dec.reset()
+    assert dec.pending == 0 and dec.feed(SAM_OK) == [h("00 00 90")]

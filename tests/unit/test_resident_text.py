@@ -1,15 +1,21 @@
-"""The 256-byte UCS-2LE text block of a resident ID card."""
+"""The 256-byte UCS-2LE text block of a resident ID card (the other types: test_idcard_layouts)."""
 import dataclasses
 import datetime as dt
 
 import pytest
 
 from drivers.idcard import ga467
-from drivers.idcard.resident_text import (NATION_CODES, CardDataError, build_read_data,
-                                          decode_resident_text, encode_resident_text,
-                                          split_read_data)
-from drivers.idcard.simulator import FAKE_PHOTO, SAMPLE_CARD, SAMPLE_CARD_2
+from drivers.idcard.card_text import decode_card_text as decode_resident_text
+from drivers.idcard.card_text import encode_card_text as encode_resident_text
+from drivers.idcard.codes import NATION_CODES, CardDataError
+from drivers.idcard.fixtures import FAKE_PHOTO, SAMPLE_CARD, SAMPLE_CARD_2
+from drivers.idcard.read_data import build_read_data as _build_read_data
+from drivers.idcard.read_data import split_read_data
 from kiosk.domain.identity import is_valid_id_number
+
+
+def build_read_data(card, photo):
+    return _build_read_data(encode_resident_text(card), photo)
 
 
 def test_round_trip():
@@ -102,8 +108,9 @@ def test_read_reply_layout():
     assert frame[14:270] == encode_resident_text(SAMPLE_CARD)
     assert frame[270:1294] == FAKE_PHOTO
     payload = ga467.FrameDecoder().feed(frame)[0]
-    text, photo_len = split_read_data(ga467.parse_reply(payload).data)
-    assert decode_resident_text(text) == SAMPLE_CARD and photo_len == 1024
+    parts = split_read_data(ga467.parse_reply(payload).data)
+    assert decode_resident_text(parts.text) == SAMPLE_CARD and parts.photo == FAKE_PHOTO
+    assert parts.fingerprint_len == 0
 
 
 def test_read_data_with_wrong_lengths_is_rejected():
@@ -112,3 +119,32 @@ def test_read_data_with_wrong_lengths_is_rejected():
         split_read_data(data[:-1])
     with pytest.raises(CardDataError):
         split_read_data(b"\x00\xff" + data[2:])
+    with pytest.raises(CardDataError):
+        split_read_data(data, with_fingerprint=True)     # a 30 01 reply read as a 30 10 one
+    with pytest.raises(CardDataError):
+        split_read_data(data[:3])
+
+
+def test_compatibility_names_of_the_skeleton_still_work():
+    from drivers.idcard import resident_text
+    data = resident_text.build_read_data(SAMPLE_CARD, FAKE_PHOTO)
+    text, photo_len = resident_text.split_read_data(data)
+    assert resident_text.decode_resident_text(text) == SAMPLE_CARD and photo_len == 1024
+    assert sum(w for _, w in resident_text.FIELDS) == resident_text.TEXT_LEN == 256
+
+
+def test_nul_padding_reads_like_space_padding():
+    text = encode_resident_text(SAMPLE_CARD).decode("utf-16-le").replace(" ", "\x00")
+    assert decode_resident_text(text.encode("utf-16-le")) == SAMPLE_CARD
+
+
+def test_lower_case_x_check_digit_is_normalised():
+    card = dataclasses.replace(SAMPLE_CARD, id_number="11010519491231002x")
+    assert decode_resident_text(encode_resident_text(card)).id_number == "11010519491231002X"
+
+
+def test_unknown_nation_code_is_rejected():
+    text = encode_resident_text(SAMPLE_CARD).decode("utf-16-le")
+    for code in ("00", "57", "99"):
+        with pytest.raises(CardDataError, match="民族"):
+            decode_resident_text((text[:16] + code + text[18:]).encode("utf-16-le"))
