@@ -1,0 +1,75 @@
+"""Image preparations a cascade step may apply before its decoder.
+
+Each takes a 2-D uint8 image and returns (prepared image, factor, origin) -- a corner (x, y)
+found in the prepared image is origin + factor * (x, y) in the original -- or None when it does
+not apply (upscaling a frame that is already large). Which of these the camera pipeline uses, and in
+what order, is decided by measurement: see docs/scanning.md and cascade.default_steps().
+"""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+Prepared = tuple[np.ndarray, float, tuple[int, int]]
+ORIGIN = (0, 0)
+
+UPSCALE_MAX_SIDE = 1000   # upscaling only pays for small images (a still, a crop)
+MIN_SIDE = 64             # below this a downscaled image has no code left to find
+
+
+def to_gray(frame: np.ndarray) -> np.ndarray:
+    """Cameras deliver BGR; the decoders want one channel."""
+    if frame.ndim == 2:
+        return frame
+    if frame.ndim == 3 and frame.shape[2] == 1:
+        return frame[:, :, 0]
+    if frame.ndim == 3 and frame.shape[2] == 4:
+        return cv2.cvtColor(frame, cv2.COLOR_BGRA2GRAY)
+    return cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+
+
+def as_is(gray: np.ndarray) -> Prepared:
+    return gray, 1.0, ORIGIN
+
+
+def half(gray: np.ndarray) -> Prepared | None:
+    """Half size, area-averaged: fewer pixels, and print grain, JPEG noise and moiré from a
+    phone screen average out of large codes."""
+    if min(gray.shape) < 2 * MIN_SIDE:
+        return None
+    return cv2.resize(gray, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA), 2.0, ORIGIN
+
+
+def double(gray: np.ndarray) -> Prepared | None:
+    """Twice the size, bicubic: modules of 1-2 pixels become wide enough to sample."""
+    if max(gray.shape) > UPSCALE_MAX_SIDE:
+        return None
+    return cv2.resize(gray, None, fx=2.0, fy=2.0, interpolation=cv2.INTER_CUBIC), 0.5, ORIGIN
+
+
+def centre_double(gray: np.ndarray) -> Prepared | None:
+    """The middle of the frame -- where the screen's target frame asks people to hold the
+    code -- at twice the size: a code held too far away has modules of 1-1.5 pixels, which
+    no decoder samples reliably; the crop keeps the cost of a whole frame."""
+    h, w = gray.shape
+    if min(h, w) < 4 * MIN_SIDE:
+        return None
+    x0, y0 = w // 4, h // 4
+    crop = gray[y0:y0 + h // 2, x0:x0 + w // 2]
+    return cv2.resize(crop, None, fx=2.0, fy=2.0, interpolation=cv2.INTER_CUBIC), 0.5, (x0, y0)
+
+
+def adaptive(gray: np.ndarray) -> Prepared:
+    """Local mean threshold over about 1/16 of the image: uneven light (a glare band, a shadow
+    across a phone) no longer pulls half of the code to one side of a global threshold."""
+    block = max(3, (min(gray.shape) // 16) | 1)
+    return cv2.adaptiveThreshold(gray, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY, block, 2), 1.0, ORIGIN
+
+
+def inverted(gray: np.ndarray) -> Prepared:
+    """Light modules on dark (phones in dark mode): zbar looks only for dark-on-light."""
+    return cv2.bitwise_not(gray), 1.0, ORIGIN
+
+
+PREPARATIONS = {"as_is": as_is, "half": half, "double": double, "centre_double": centre_double,
+                "adaptive": adaptive, "inverted": inverted}

@@ -1,0 +1,135 @@
+"""The "images" scanner driver: a folder of images or a video file as the camera.
+
+It is a FrameSource like a real camera, so the capture thread, the decoder cascade, the
+de-duplication and the status handling the demo exercises are the production ones. On top of
+what the folder or file shows, the dev dock can "show" a chosen code for a few seconds -- a
+citizen holding a phone up to the kiosk -- with `show_payload()` or `show_image()`.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from pathlib import Path
+from typing import Callable
+
+import cv2
+import numpy as np
+
+from .capture import CvSource, SourceUnavailable
+from .synth import FRAME_SIZE, Look, render_frame
+
+log = logging.getLogger(__name__)
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"}
+HOLD_S = 2.0          # each image of a folder is "held up" this long before the next one
+
+
+class SimulatedCamera:
+    def __init__(self, path: str = "", fps: float = 15.0, hold_s: float = HOLD_S,
+                 size: tuple[int, int] = FRAME_SIZE,
+                 clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self.path = path
+        self.name = f"simulated camera {path or '(dock only)'}"
+        self.fps, self.hold_s, self.size = fps, hold_s, size
+        self._clock, self._sleep = clock, sleep
+        self._video: CvSource | None = None
+        self._images: list[Path] = []
+        self._current: tuple[Path, np.ndarray] | None = None     # the image being "held up"
+        self._started = 0.0
+        self._next_t = 0.0
+        self._lock = threading.Lock()
+        self._shown: tuple[np.ndarray, float] | None = None      # (frame, until)
+        self._idle = _idle_frame(size)
+
+    # -- the dev dock --------------------------------------------------------------------------
+    def show_payload(self, payload: bytes | str, look: Look = Look(), seconds: float = 3.0) -> None:
+        """Hold a code with this payload in front of the camera (str is sent as UTF-8)."""
+        data = payload.encode("utf-8") if isinstance(payload, str) else payload
+        self.show_image(render_frame(data, look, self.size), seconds)
+
+    def show_image(self, frame: np.ndarray, seconds: float = 3.0) -> None:
+        with self._lock:
+            self._shown = (_fit(frame, self.size), self._clock() + seconds)
+
+    def hide(self) -> None:
+        with self._lock:
+            self._shown = None
+
+    # -- FrameSource -----------------------------------------------------------------------------
+    def open(self) -> None:
+        self._video, self._images = None, []
+        if self.path:
+            p = Path(self.path)
+            if p.is_dir():
+                self._images = sorted(f for f in p.iterdir() if f.suffix.lower() in IMAGE_SUFFIXES)
+                if not self._images:
+                    log.warning("%s holds no images (%s)", p, ", ".join(sorted(IMAGE_SUFFIXES)))
+            elif p.is_file():
+                self._video = CvSource(str(p), fps=self.fps, clock=self._clock, sleep=self._sleep)
+                self._video.open()
+            else:
+                raise SourceUnavailable(f"{p} is neither a folder of images nor a video file")
+        self._started = self._next_t = self._clock()
+
+    def read(self) -> np.ndarray | None:
+        base = self._video.read() if self._video else self._paced(self._folder_frame())
+        if base is None:
+            return None
+        with self._lock:
+            shown = self._shown
+            if shown is not None and self._clock() >= shown[1]:
+                self._shown = shown = None
+        return shown[0].copy() if shown is not None else base
+
+    def close(self) -> None:
+        if self._video is not None:
+            self._video.close()
+            self._video = None
+
+    def _paced(self, frame: np.ndarray) -> np.ndarray:
+        delay = self._next_t - self._clock()
+        if delay > 0:
+            self._sleep(delay)
+        self._next_t = max(self._next_t + 1.0 / self.fps, self._clock())
+        return frame
+
+    def _folder_frame(self) -> np.ndarray:
+        if not self._images:
+            return self._idle.copy()
+        i = int((self._clock() - self._started) / self.hold_s) % len(self._images)
+        path = self._images[i]
+        if self._current is None or self._current[0] != path:
+            # One image in memory at a time: a folder may hold hundreds of photos.
+            image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+            if image is None:
+                log.warning("cannot read image %s; showing an empty frame", path)
+                image = self._idle
+            self._current = (path, _fit(image, self.size))
+        return self._current[1].copy()
+
+
+def _idle_frame(size: tuple[int, int]) -> np.ndarray:
+    """What the camera sees with nobody in front of it: an empty counter."""
+    w, h = size
+    gray = np.tile(np.linspace(70, 150, w, dtype=np.uint8), (h, 1))
+    return cv2.cvtColor(gray, cv2.COLOR_GRAY2BGR)
+
+
+def _fit(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """An image centred on a frame of the camera's size, scaled down if it is larger."""
+    if image.ndim == 2:
+        image = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
+    w, h = size
+    ih, iw = image.shape[:2]
+    if (iw, ih) == (w, h):
+        return image
+    scale = min(1.0, w / iw, h / ih)
+    if scale < 1.0:
+        image = cv2.resize(image, (int(iw * scale), int(ih * scale)), interpolation=cv2.INTER_AREA)
+        ih, iw = image.shape[:2]
+    frame = np.full((h, w, 3), 255, np.uint8)     # white around it, like the paper it is on
+    y0, x0 = (h - ih) // 2, (w - iw) // 2
+    frame[y0:y0 + ih, x0:x0 + iw] = image
+    return frame
