@@ -9,16 +9,16 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from drivers.factory import Simulators, build_idcard, build_printer
+from drivers.factory import Simulators, build_idcard, build_printer, build_scanner
 from kiosk.clock import SystemClock
 from kiosk.config import KioskConfig
-from kiosk.controller import Controller, ControllerSettings, DeviceChanged
+from kiosk.controller import CodeScanned, Controller, ControllerSettings, DeviceChanged
 from kiosk.domain.application import Application
 from kiosk.health import HealthMonitor
 from kiosk.outbox import OutboxSender, SqliteOutbox
 from kiosk.platform import HallHttpClient
 from kiosk.ports import HallRejected, HallUnavailable
-from kiosk.session import CardRead, Timeouts
+from kiosk.session import CardProblem, CardRead, Timeouts
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +33,7 @@ class Runtime:
     outbox: SqliteOutbox
     sender: OutboxSender
     health: HealthMonitor
+    scanner: object
     simulators: Simulators
     embedded_hall: object | None = None
 
@@ -42,10 +43,13 @@ class Runtime:
         self.health.start()
         post = self.controller.post
         self.reader.start(on_card=lambda card: post(CardRead(card)),
-                          on_status=lambda st: post(DeviceChanged("idcard", st)))
+                          on_status=lambda st: post(DeviceChanged("idcard", st)),
+                          on_card_error=lambda err: post(CardProblem(err.message)))
+        self.scanner.start(on_code=lambda code: post(CodeScanned(code)),
+                           on_status=lambda st: post(DeviceChanged("scanner", st)))
 
     def stop(self) -> None:
-        for part in (self.reader, self.health, self.sender, self.controller):
+        for part in (self.reader, self.scanner, self.health, self.sender, self.controller):
             part.stop()
         self.simulators.stop()
         if self.embedded_hall is not None:
@@ -74,6 +78,7 @@ def build_runtime(cfg: KioskConfig, out_dir: Path) -> Runtime:
     sender = OutboxSender(outbox, send=lambda item: send_outbox_item(client, outbox, item))
     printer = build_printer(cfg.printer, sims, out_dir)
     reader = build_idcard(cfg.idcard, sims, out_dir)
+    scanner = build_scanner(cfg.scanner, sims, out_dir)
     controller = Controller(
         ControllerSettings(terminal_id=cfg.terminal.id, hall_name=cfg.terminal.hall_name,
                            timeouts=Timeouts(cfg.terminal.idle_timeout_s, cfg.terminal.idle_warning_s,
@@ -81,7 +86,7 @@ def build_runtime(cfg: KioskConfig, out_dir: Path) -> Runtime:
         hall=client, outbox=outbox, sender=sender, printer=printer, clock=clock)
     health = HealthMonitor(client, printer, post=controller.post, latest=lambda: controller.latest,
                            outbox_pending=outbox.pending_count, interval_s=cfg.hall.heartbeat_interval_s)
-    return Runtime(cfg, controller, reader, printer, client, outbox, sender, health, sims, embedded)
+    return Runtime(cfg, controller, reader, printer, client, outbox, sender, health, scanner, sims, embedded)
 
 
 def send_outbox_item(client: HallHttpClient, outbox: SqliteOutbox, item) -> dict:

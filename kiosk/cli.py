@@ -19,7 +19,7 @@ log = logging.getLogger("kiosk")
 
 # Technician tools live next to their driver; each module has register(subparsers), which adds a
 # parser whose `func(args, cfg) -> exit code` does the work (imports of hardware libraries inside).
-DEVICE_TOOLS = ("drivers.idcard.cli", "drivers.printer.cli")
+DEVICE_TOOLS = ("drivers.idcard.cli", "drivers.printer.cli", "drivers.scanner.cli")
 
 
 def main(argv=None) -> int:
@@ -89,7 +89,7 @@ def _run(cfg: KioskConfig) -> int:
     from screens.app import KioskApp
     runtime.start()
     try:
-        KioskApp(runtime.controller).run()
+        KioskApp(runtime.controller, frame_source=runtime.scanner.latest_frame).run()
     finally:
         runtime.stop()
     return 0
@@ -104,7 +104,15 @@ def _demo(cfg: KioskConfig, out: Path, autopilot: bool, scenario: str) -> int:
     from kiosk.app import build_runtime
     from kiosk.devdock import DockActions
     runtime = build_runtime(cfg, out_dir=out)
-    actions = DockActions(runtime.simulators, runtime.embedded_hall, cards=[SAMPLE_CARD, SAMPLE_CARD_2])
+    last = {"no": ""}          # the newest number the hall gave: the dock "shows" its receipt QR
+
+    def remember(snap):
+        o = snap.session.outcome
+        if o is not None and not o.queued:
+            last["no"] = o.application_no
+    runtime.controller.subscribe(remember)
+    actions = DockActions(runtime.simulators, runtime.embedded_hall, cards=[SAMPLE_CARD, SAMPLE_CARD_2],
+                          camera=getattr(runtime.scanner, "source", None), last_application=lambda: last["no"])
     _prepare_kivy(out / ".kivy", cfg)
     from screens.app import KioskApp
     result = {"code": 0}
@@ -132,7 +140,7 @@ def _demo(cfg: KioskConfig, out: Path, autopilot: bool, scenario: str) -> int:
     runtime.start()
     try:
         KioskApp(runtime.controller, dock_actions=None if autopilot else actions,
-                 on_started=drive if autopilot else None).run()
+                 on_started=drive if autopilot else None, frame_source=runtime.scanner.latest_frame).run()
     finally:
         runtime.stop()
     return result["code"]

@@ -7,7 +7,6 @@ Snapshot; the UI renders snapshots and nothing else.
 """
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import queue
 import threading
@@ -17,6 +16,7 @@ from types import MappingProxyType
 from typing import Callable, Mapping
 
 from kiosk import session as S
+from kiosk.clock import china_time
 from kiosk.domain.application import Applicant, Application
 from kiosk.domain.catalogue import Catalog, Matter
 from kiosk.domain.receipt import application_receipt
@@ -38,6 +38,11 @@ class DeviceChanged:
 @dataclass(frozen=True)
 class RemoteCommandReceived:
     command: RemoteCommand
+
+
+@dataclass(frozen=True)
+class CodeScanned:
+    code: object                         # kiosk.domain.payload.ScannedCode
 
 
 @dataclass(frozen=True)
@@ -154,11 +159,25 @@ class Controller:
             return
         if isinstance(event, S.OpenMatters) and self._catalog is None:
             self._load_catalog()     # the hall may be back since start-up
+        if isinstance(event, S.CardRead) and event.card.is_expired(china_time(self._clock.now()).date()):
+            event = S.CardProblem("您的身份证已过期，请使用有效证件，或到人工窗口办理")
+        if isinstance(event, CodeScanned):
+            event = self._scanned(event.code)
         before = self._session.state
         self._session = S.transition(self._session, event, self._clock.monotonic(), self._cfg.timeouts)
         after = self._session.state
         if after is S.State.ATTRACT and before is not S.State.ATTRACT:
             log.info("session ended (%s)", type(event).__name__)   # no identity in logs
+        if after is S.State.PROGRESS and before is not S.State.PROGRESS:
+            self._publish()                 # "正在查询…" while we ask the hall
+            self._session = S.transition(self._session, self._fetch_applications(),
+                                         self._clock.monotonic(), self._cfg.timeouts)
+        s = self._session
+        if (s.state is S.State.PROGRESS_DETAIL and s.card is not None and s.progress is None
+                and s.message in ("", "正在查询…")):
+            self._publish()
+            self._session = S.transition(s, self._fetch_progress(s.wanted_no, s.card.id_number),
+                                         self._clock.monotonic(), self._cfg.timeouts)
         if after is S.State.REVIEW and before is S.State.FORM:
             # Say it *before* the user submits: paper out means no receipt (issue #5).
             self._devices["printer"] = self._printer.status()
@@ -213,6 +232,36 @@ class Controller:
         except HallRejected as e:
             return S.SubmitFailed(f"申请未被受理：{e.message}。请核对后重试，或咨询工作人员。")
 
+    def _scanned(self, code):
+        """A code from the camera or the serial scanner -> the session event it means."""
+        payload = code.payload
+        if payload.kind == "receipt":
+            return S.ReceiptScanned(payload.application_no)
+        if payload.kind == "business_licence":
+            return S.Say("已识别营业执照。企业信用报告查询即将开放")
+        if payload.kind == "appointment":
+            return S.Say("已识别预约码。预约签到请到取号机或窗口办理")
+        return S.Say(payload.message)   # 无法识别此二维码（内容：…）, escaped and truncated
+
+    def _fetch_applications(self):
+        try:
+            return S.ShowApplications(tuple(self._hall.applications_of(self._session.card.id_number)))
+        except HallUnavailable:
+            return S.ShowApplications((), "网络中断，暂时无法查询，请稍后再试")
+        except HallRejected as e:
+            log.warning("applications query refused: %s", e.status)
+            return S.ShowApplications((), "暂时无法查询，请咨询工作人员")
+
+    def _fetch_progress(self, application_no: str, id_number: str):
+        try:
+            return S.ShowProgress(self._hall.progress(application_no, id_number))
+        except HallUnavailable:
+            return S.ShowProgress(None, "网络中断，暂时无法查询，请稍后再试")
+        except HallRejected as e:
+            if e.status == 404:
+                return S.ShowProgress(None, "没有查到这份申请，或它不是您本人的申请")
+            return S.ShowProgress(None, "暂时无法查询，请咨询工作人员")
+
     def _queue_evaluation(self, rate: S.Rate) -> None:
         """好差评 goes through the outbox like an application: a rating is never lost, and it is
         sent after the application it rates (the sender resolves the hall's number by key)."""
@@ -233,7 +282,7 @@ class Controller:
             hall_name=self._cfg.hall_name, terminal_id=self._cfg.terminal_id,
             matter_name=s.matter.name, application_no=s.outcome.application_no,
             applicant_name=s.card.name, applicant_id_number=s.card.id_number,
-            submitted_at=dt.datetime.fromtimestamp(self._clock.now()),
+            submitted_at=china_time(self._clock.now()),
             time_limit_text=s.outcome.time_limit_text, consult_phone=s.matter.consult_phone,
             complaint_phone=s.matter.complaint_phone, queued=s.outcome.queued)
         self._receipt = doc

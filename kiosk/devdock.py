@@ -12,8 +12,9 @@ log = logging.getLogger(__name__)
 
 
 class DockActions:
-    def __init__(self, simulators, embedded_hall, cards):
+    def __init__(self, simulators, embedded_hall, cards, camera=None, last_application=lambda: ""):
         self._sims, self._hall, self._cards = simulators, embedded_hall, cards
+        self._camera, self._last_application = camera, last_application
         self._card_index = 0
 
     def _async(self, fn, *args) -> None:
@@ -34,6 +35,16 @@ class DockActions:
 
     def paper_ok(self) -> None:
         self._sims.printer.paper = "ok"
+
+    def show_receipt_qr(self) -> None:
+        """Hold the last receipt's QR code in front of the (simulated) camera."""
+        no = self._last_application()
+        if self._camera is not None and no:
+            self._async(self._camera.show_payload, no)
+
+    def show_licence_qr(self) -> None:
+        if self._camera is not None:
+            self._async(self._camera.show_payload, "91320102MA1XXXXX0T")
 
     def network_down(self) -> None:
         if self._hall is not None:

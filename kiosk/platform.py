@@ -16,6 +16,7 @@ from urllib3.util.retry import Retry
 
 from kiosk.domain.application import Application
 from kiosk.domain.catalogue import Catalog, CatalogError
+from kiosk.domain.progress import Progress
 from kiosk.ports import HallRejected, HallUnavailable, RemoteCommand, SubmitResult
 
 log = logging.getLogger(__name__)
@@ -71,6 +72,17 @@ class HallHttpClient:
                        headers={"Idempotency-Key": idempotency_key})
         body = r.json()
         return SubmitResult(application_no=body["application_no"], status=body.get("status", ""))
+
+    def progress(self, application_no: str, id_number: str) -> Progress:
+        """One application's progress; the applicant's ID number (read from the card) is the proof.
+        A POST would keep the number out of URLs, but the hall's API is a GET: HTTPS, and we log
+        no URLs with query strings."""
+        r = self._call("GET", f"/api/v1/applications/{application_no}", params={"id_number": id_number})
+        return Progress.from_json(r.json())
+
+    def applications_of(self, id_number: str) -> list[Progress]:
+        r = self._call("GET", "/api/v1/applications", params={"applicant": id_number})
+        return [Progress.from_json(a) for a in r.json().get("applications", [])]
 
     def evaluate(self, evaluation: dict, idempotency_key: str) -> dict:
         """好差评: {level, reasons, comment?, application_no?, matter_code} -> the hall's record."""

@@ -34,6 +34,8 @@ class State(enum.Enum):
     REVIEW = "review"
     SUBMITTING = "submitting"
     DONE = "done"
+    PROGRESS = "progress"                # an identified person's applications
+    PROGRESS_DETAIL = "progress_detail"  # one application's timeline
     EVALUATE = "evaluate"
     THANKS = "thanks"
 
@@ -62,6 +64,9 @@ class Session:
     message: str = ""            # a plain-Chinese message for the current screen, e.g. a failed submit
     lang: str = "zh"             # "zh" | "en": the next user starts in Chinese again
     elder: bool = False          # 长者模式: larger text and targets
+    applications: tuple = ()     # PROGRESS: kiosk.domain.progress.Progress, newest first
+    progress: object = None      # PROGRESS_DETAIL: the Progress shown
+    wanted_no: str = ""          # a scanned receipt's number, waiting for the card to prove it
     audience: str = ""           # matter list filter: "" everyone, "个人", "法人"
     query: str = ""              # matter list search: hanzi or pinyin initials
     last_activity: float = 0.0   # monotonic seconds
@@ -98,6 +103,46 @@ class CardRead:
 @dataclass(frozen=True)
 class OpenMatters:
     pass
+
+
+@dataclass(frozen=True)
+class CardProblem:
+    """A card that cannot be used (unreadable, expired): say so, start nothing."""
+    message: str
+
+
+@dataclass(frozen=True)
+class Say:
+    """A one-line message on the current screen (e.g. what a scanned code was)."""
+    message: str
+
+
+@dataclass(frozen=True)
+class ReceiptScanned:
+    application_no: str
+
+
+@dataclass(frozen=True)
+class OpenProgress:
+    pass
+
+
+@dataclass(frozen=True)
+class ShowApplications:
+    """The controller fetched the list (or why it could not)."""
+    applications: tuple = ()
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class OpenApplication:
+    application_no: str
+
+
+@dataclass(frozen=True)
+class ShowProgress:
+    progress: object = None
+    message: str = ""
 
 
 @dataclass(frozen=True)
@@ -193,7 +238,7 @@ class Tick:
     pass
 
 
-_BACK = {State.MATTERS: State.HOME, State.GUIDE: State.MATTERS, State.FORM: State.GUIDE,
+_BACK = {State.MATTERS: State.HOME, State.GUIDE: State.MATTERS, State.FORM: State.GUIDE, State.PROGRESS: State.HOME,
          State.REVIEW: State.FORM, State.EVALUATE: State.DONE}
 
 
@@ -205,9 +250,17 @@ def transition(s: Session, event, now: float, timeouts: Timeouts) -> Session:
         return s
     if isinstance(event, Finish):
         return Session()
+    if isinstance(event, CardProblem):
+        if s.state in (State.ATTRACT, State.MATTERS, State.GUIDE, State.PROGRESS_DETAIL) and s.card is None:
+            return replace(s, message=event.message)
+        return s                 # an identified user keeps their session; the card problem is not theirs
+    if isinstance(event, Say):
+        return s if s.state is State.SUBMITTING else replace(s, message=event.message)
     if isinstance(event, CardRead):
         if s.state is State.SUBMITTING:
             return s             # finish this user's submission before anyone else's begins
+        if s.state is State.PROGRESS_DETAIL and s.card is None and s.wanted_no:
+            return replace(s, card=event.card, last_activity=now, message="")   # proves the scanned receipt
         if s.card is None and s.state in (State.MATTERS, State.GUIDE):
             return replace(s, card=event.card, last_activity=now, message="")   # a guest identifies
         if s.card is None:       # the person who set language / 长者模式 on the attract screen
@@ -231,6 +284,22 @@ def _apply(s: Session, event) -> Session | None:
     match (s.state, event):
         case (State.HOME, OpenMatters()):
             return replace(s, state=State.MATTERS)
+        case (State.HOME, OpenProgress()):
+            return replace(s, state=State.PROGRESS, applications=(), message="正在查询…")
+        case (State.PROGRESS, ShowApplications(applications=apps, message=msg)):
+            return replace(s, applications=tuple(apps),
+                           message=msg or ("" if apps else "没有查到您在本系统提交的申请"))
+        case (State.PROGRESS, OpenApplication(application_no=no)):
+            return replace(s, state=State.PROGRESS_DETAIL, wanted_no=no, progress=None, message="正在查询…")
+        case (state, ReceiptScanned(application_no=no)) if state in (State.ATTRACT, State.HOME, State.PROGRESS):
+            return replace(s, state=State.PROGRESS_DETAIL, wanted_no=no, progress=None,
+                           message="" if s.card else "请将身份证放在感应区，以确认是本人的申请")
+        case (State.PROGRESS_DETAIL, ShowProgress(progress=p, message=msg)):
+            return replace(s, progress=p, message=msg)
+        case (State.PROGRESS_DETAIL, Back()):
+            if s.card is None:
+                return Session()
+            return replace(s, state=State.PROGRESS if s.applications else State.HOME, progress=None, wanted_no="")
         case (State.ATTRACT, BrowseAsGuest()):
             return replace(s, state=State.MATTERS)
         case (State.MATTERS, FilterMatters(audience=a, query=q)):

@@ -29,6 +29,7 @@ from screens.i18n import tr
 from screens.maintenance import MaintenanceScreen
 from screens.matters import MattersScreen
 from screens.review import ReviewScreen
+from screens.progress import ProgressDetailScreen, ProgressScreen
 from screens.submitting import SubmittingScreen
 from screens.thanks import ThanksScreen
 
@@ -42,6 +43,7 @@ SCREENS = {
     "form": FormScreen,
     "review": ReviewScreen, "submitting": SubmittingScreen, "done": DoneScreen,
     "evaluate": EvaluateScreen, "thanks": ThanksScreen,
+    "progress": ProgressScreen, "progress_detail": ProgressDetailScreen,
     "maintenance": MaintenanceScreen,
 }
 ESCAPE = 27
@@ -56,16 +58,20 @@ class KioskApp(App):
     def tr(self, text: str, lang: str | None = None) -> str:
         return tr(text, lang or self.lang)
 
-    def __init__(self, controller, dock_actions=None, on_started: Callable[["KioskApp"], None] | None = None, **kw):
+    def __init__(self, controller, dock_actions=None, on_started: Callable[["KioskApp"], None] | None = None,
+                 frame_source=None, **kw):
         super().__init__(**kw)
         self.controller = controller
+        self.frame_source = frame_source     # the scanner's latest_frame (None: no camera)
         self.dock_actions = dock_actions
         self._on_started = on_started
         self.rendered_seq = 0          # the last snapshot shown: the autopilot waits on it
         self.current_snapshot = None
 
     def build(self):
-        for name in ("common", "countdown", *SCREENS):
+        # one .kv beside each screen's .py (a module may hold two related screens)
+        modules = dict.fromkeys(cls.__module__.rsplit(".", 1)[-1] for cls in SCREENS.values())
+        for name in ("common", "countdown", *modules):
             Builder.load_file(str(HERE / f"{name}.kv"))
         self.sm = ScreenManager(transition=NoTransition())
         for name, cls in SCREENS.items():

@@ -263,7 +263,31 @@ class Autopilot:
         self.tap("btn_finish")
         self.wait_screen("attract")
         self.shot("11-attract-again")
+        if not outcome.queued:
+            self.progress_by_receipt()
         return self.summary
+
+    def progress_by_receipt(self) -> None:
+        """Later: the citizen holds the receipt's QR to the camera, proves it is theirs with the
+        card, reads the timeline, then looks at the list of all their applications."""
+        self.actions.remove_card()
+        time.sleep(1.0)                 # the reader sees the card gone (two empty finds)
+        self.actions.show_receipt_qr()
+        self.wait_screen("progress_detail", lambda s: s.session.card is None and bool(s.session.message))
+        self.shot("12-progress-scan-needs-card")
+        self.actions.place_card()
+        self.wait_screen("progress_detail", lambda s: s.session.progress is not None)
+        self.shot("13-progress-detail")
+        self.summary["progress_status"] = self.app.current_snapshot.session.progress.status_text
+        self.tap("btn_back")
+        self.wait_screen("home")
+        self.tap("btn_progress")
+        self.wait_screen("progress", lambda s: bool(s.session.applications))
+        self.shot("14-progress-list")
+        self.tap("btn_back")
+        self.wait_screen("home")
+        self.tap("btn_logout")
+        self.wait_screen("attract")
 
     def run_guest(self) -> dict:
         """游客 reads a guide, is told to place the card, identifies in place, starts the form,

@@ -5,6 +5,7 @@ import time
 from typing import Callable
 
 from kivy.clock import Clock
+from kiosk.clock import china_time
 from kivy.metrics import sp
 from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
@@ -37,7 +38,7 @@ class Header(BoxLayout):
         Clock.schedule_interval(self._tick, 1.0)
 
     def _tick(self, _dt) -> None:
-        self.clock_text = time.strftime("%m月%d日 %H:%M")
+        self.clock_text = china_time(time.time()).strftime("%m月%d日 %H:%M")
 
 
 class NoticeBar(BoxLayout):

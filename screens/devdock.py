@@ -10,6 +10,8 @@ BUTTONS = [
     ("place_card", "放置身份证"),
     ("swap_card", "换一张身份证"),
     ("remove_card", "取走身份证"),
+    ("show_receipt_qr", "扫回执二维码"),
+    ("show_licence_qr", "扫营业执照码"),
     ("paper_out", "打印机缺纸"),
     ("paper_ok", "装纸"),
     ("network_down", "断网（停止大厅）"),

@@ -1,5 +1,5 @@
 """Home: what the identified user can do."""
-from kiosk.session import Finish, OpenMatters
+from kiosk.session import Finish, OpenMatters, OpenProgress
 from screens.base import KioskScreen, tr
 from screens.status_text import printer_problem
 
@@ -9,7 +9,10 @@ class HomeScreen(KioskScreen):
         super().render(snap)
         card = snap.session.card
         self.ids.greeting.text = tr("您好，{name}").format(name=card.masked_name if card else "")
-        self.ids.printer_hint.text = tr(printer_problem(snap.devices))
+        self.ids.printer_hint.text = tr(snap.session.message) or tr(printer_problem(snap.devices))
+
+    def open_progress(self):
+        self.post(OpenProgress())
 
     def open_matters(self):
         self.post(OpenMatters())

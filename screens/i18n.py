@@ -84,6 +84,26 @@ EN = {
     "您的意见将送达本服务中心，不满意的评价会有专人跟进回访。\n请取走身份证和回执。":
         "Your rating reaches this service centre; the staff follow up every dissatisfied rating.\n"
         "Please take your ID card and the receipt.",
+    # progress
+    "办件进度查询": "Application progress",
+    "我的办件": "My applications",
+    "办件进度": "Application progress",
+    "状态": "Status",
+    "当前状态": "Status",
+    "承诺办结": "due",
+    "说明": "Note",
+    "办理过程": "History",
+    "已超承诺时限": "Past the promised time limit",
+    "已超法定时限": "Past the legal time limit",
+    "正在查询…": "Looking it up…",
+    "没有查到您在本系统提交的申请": "No applications found for you",
+    "网络中断，暂时无法查询，请稍后再试": "The network is down: please try again later",
+    "暂时无法查询，请咨询工作人员": "This cannot be looked up now: please ask the staff",
+    "没有查到这份申请，或它不是您本人的申请": "No such application, or it is not yours",
+    "请将身份证放在感应区，以确认是本人的申请": "Place your ID card on the reader to confirm the application is yours",
+    "您的身份证已过期，请使用有效证件，或到人工窗口办理": "Your ID card has expired: use a valid card or go to a service window",
+    "已识别营业执照。企业信用报告查询即将开放": "Business licence recognised. Enterprise credit reports are coming soon.",
+    "已识别预约码。预约签到请到取号机或窗口办理": "Appointment code recognised. Please check in at the ticket machine or a window.",
     # countdown, maintenance
     "您还在办理吗？": "Are you still there?",
     "{n} 秒后将自动退出，并清除您的信息": "Logging out and clearing your data in {n} s",

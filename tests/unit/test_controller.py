@@ -254,3 +254,14 @@ def test_paper_out_is_known_before_submitting_and_reprint_is_marked(rig, matter,
     first, again = printer.docs
     assert not first.reprint and again.reprint and again.job_id != first.job_id
     assert again.blocks == first.blocks
+
+
+def test_expired_card_is_refused_with_a_reason(rig, matter):
+    import datetime as dt
+    from dataclasses import replace
+    from tests.unit.conftest import make_card
+    c, hall, outbox, sender, printer, clock, wait = rig
+    expired = replace(make_card(), valid_to=dt.date(2020, 1, 1))
+    c.post(S.CardRead(expired))
+    snap = wait(lambda s: "过期" in s.session.message)
+    assert snap.screen == "attract" and snap.session.card is None
