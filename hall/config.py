@@ -1,6 +1,7 @@
 """The hall's settings: config/hall.toml (demo) or /etc/bianmin/hall.toml (production).
 
-Flat TOML, every key required, loaded into a frozen dataclass. A mistake stops the server at
+Flat TOML loaded into a frozen dataclass. The first five keys are required; the rest have
+defaults (shown in config/hall.toml). A mistake stops the server at
 start with a message that names the file, the key and what is expected, rather than surfacing
 later as a strange runtime error. Relative paths are relative to the working directory.
 """
@@ -24,6 +25,11 @@ class HallSettings:
     database_url: str          # sqlite:///var/hall.db or postgresql+psycopg://...
     catalog_dir: Path
     hall_name: str
+    heartbeat_interval_s: int = 30        # assumed for a terminal that does not report its own
+    console_secure_cookie: bool = False   # true behind HTTPS: the session cookie is then Secure
+    console_idle_minutes: int = 30        # a console session ends after this long without a request
+    login_max_failures: int = 5           # consecutive wrong passwords before an account is locked
+    login_lockout_minutes: int = 15
 
 
 # key -> (check, what is expected); checks take the raw TOML value.
@@ -37,7 +43,18 @@ _EXPECTED = {
                     'a directory of matter *.toml files, e.g. "config/catalog"'),
     "hall_name": (lambda v: isinstance(v, str) and v.strip() != "", "the hall's name, a non-empty string"),
 }
-assert set(_EXPECTED) == {f.name for f in fields(HallSettings)}
+_OPTIONAL = {
+    "heartbeat_interval_s": (lambda v: _int_in(v, 1, 3600), "an integer number of seconds 1..3600, e.g. 30"),
+    "console_secure_cookie": (lambda v: isinstance(v, bool), "true or false"),
+    "console_idle_minutes": (lambda v: _int_in(v, 1, 24 * 60), "an integer number of minutes 1..1440"),
+    "login_max_failures": (lambda v: _int_in(v, 1, 100), "an integer 1..100"),
+    "login_lockout_minutes": (lambda v: _int_in(v, 1, 24 * 60), "an integer number of minutes 1..1440"),
+}
+assert set(_EXPECTED) | set(_OPTIONAL) == {f.name for f in fields(HallSettings)}
+
+
+def _int_in(v, lo: int, hi: int) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool) and lo <= v <= hi
 
 
 def load_config(path: Path | str) -> HallSettings:
@@ -55,9 +72,10 @@ def load_config(path: Path | str) -> HallSettings:
 
 
 def settings_from_dict(raw: dict, where: Path | str = "hall settings") -> HallSettings:
-    unknown = sorted(set(raw) - set(_EXPECTED))
+    unknown = sorted(set(raw) - set(_EXPECTED) - set(_OPTIONAL))
     if unknown:
-        raise ConfigError(where, ", ".join(unknown), f"unknown key(s); allowed keys: {sorted(_EXPECTED)}")
+        raise ConfigError(where, ", ".join(unknown),
+                          f"unknown key(s); allowed keys: {sorted(set(_EXPECTED) | set(_OPTIONAL))}")
     for key, (ok, expected) in _EXPECTED.items():
         if key not in raw:
             raise ConfigError(where, key, f"missing; expected {expected}")
@@ -65,5 +83,9 @@ def settings_from_dict(raw: dict, where: Path | str = "hall settings") -> HallSe
             # Never echo a database URL: it may carry a password into a journal.
             got = f"a {type(raw[key]).__name__}" if key == "database_url" else repr(raw[key])
             raise ConfigError(where, key, f"expected {expected}, got {got}")
+    for key, (ok, expected) in _OPTIONAL.items():
+        if key in raw and not ok(raw[key]):
+            raise ConfigError(where, key, f"expected {expected}, got {raw[key]!r}")
+    optional = {k: raw[k] for k in _OPTIONAL if k in raw}
     return HallSettings(host=raw["host"], port=raw["port"], database_url=raw["database_url"],
-                        catalog_dir=Path(raw["catalog_dir"]), hall_name=raw["hall_name"])
+                        catalog_dir=Path(raw["catalog_dir"]), hall_name=raw["hall_name"], **optional)

@@ -1,98 +1,53 @@
-"""The hall's tables (SQLAlchemy 2) and database setup.
+"""Database set-up (SQLite file or PostgreSQL by URL), migrations, and small shared helpers.
 
-SQLite (WAL) for the demo and small halls, PostgreSQL in production: only portable types are
-used. Tables are made with create_all for now; Alembic migrations replace that later.
-Times are stored in UTC; SQLite hands them back naive, so read them through `as_utc`.
+The tables are in hall/models.py and re-exported here, so `db.Terminal` etc. keep working.
+The schema is made and changed only by Alembic (hall/migrations): `hall db upgrade`, or
+`Database.upgrade()` for the embedded demo hall and the tests.
 """
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
 import secrets
-import uuid
 from pathlib import Path
 
-from sqlalchemy import JSON, DateTime, ForeignKey, String, create_engine, event, func, select
+from sqlalchemy import create_engine, event, inspect, select, update
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
 
+# Re-exported: callers use db.Terminal, db.ApplicationRecord, … (the skeleton kept them here).
+from hall.models import (ApplicationEvent, ApplicationMaterial, ApplicationRecord, AuditEntry, Base, Command,  # noqa: F401
+                         ConsoleSession, CreditRecord, DailyCounter, CreditReport, CreditRequest, CreditSubject, Evaluation,
+                         Heartbeat, MatterVersion, Meta, Terminal, TerminalEvent, User, utcnow)
 from kiosk.domain.application_no import MAX_SEQUENCE, make_application_no
 
+HERE = Path(__file__).resolve().parent
 STATUS_SUBMITTED = "submitted"
-STATUS_TEXT = {STATUS_SUBMITTED: "已提交"}
+# Remote commands a terminal understands (kiosk/controller.py), in the console's words.
+COMMAND_TEXT = {"maintenance_on": "进入维护模式", "maintenance_off": "退出维护模式", "notice": "发布公告",
+                "restart": "重启程序", "reload_catalog": "重新加载事项目录"}
 
 
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+class SchemaError(RuntimeError):
+    """The database is not at the schema this build expects; the message says what to run."""
 
 
 def as_utc(t: dt.datetime) -> dt.datetime:
     return t.replace(tzinfo=dt.timezone.utc) if t.tzinfo is None else t.astimezone(dt.timezone.utc)
 
 
-class Base(DeclarativeBase):
-    type_annotation_map = {dict: JSON, dt.datetime: DateTime(timezone=True)}
-
-
-class Terminal(Base):
-    __tablename__ = "terminals"
-    id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    name: Mapped[str] = mapped_column(String(128))
-    location: Mapped[str] = mapped_column(String(256))
-    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)   # the token itself is never stored
-    revoked: Mapped[bool] = mapped_column(default=False)
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-
-
-class ApplicationRecord(Base):
-    __tablename__ = "applications"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    application_no: Mapped[str] = mapped_column(String(16), unique=True)
-    idempotency_key: Mapped[str] = mapped_column(String(128), unique=True)
-    body_sha256: Mapped[str] = mapped_column(String(64))
-    matter_code: Mapped[str] = mapped_column(String(64))
-    matter_version: Mapped[int]
-    matter_name: Mapped[str] = mapped_column(String(256))
-    time_limit_text: Mapped[str] = mapped_column(String(128))   # as promised when received
-    applicant_name: Mapped[str] = mapped_column(String(64))
-    applicant_id_number: Mapped[str] = mapped_column(String(32), index=True)
-    applicant_phone: Mapped[str] = mapped_column(String(32), default="")
-    fields: Mapped[dict]
-    terminal_id: Mapped[str] = mapped_column(ForeignKey("terminals.id"))
-    status: Mapped[str] = mapped_column(String(32), default=STATUS_SUBMITTED)
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-
-
-class Heartbeat(Base):
-    """Only the latest snapshot per terminal: it answers "how is terminal X now?".
-    History belongs in Prometheus (metrics), not in an ever-growing table."""
-    __tablename__ = "heartbeats"
-    terminal_id: Mapped[str] = mapped_column(ForeignKey("terminals.id"), primary_key=True)
-    received_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-    snapshot: Mapped[dict]
-
-
-class Command(Base):
-    """A remote command for one terminal; it rides back on heartbeat replies until acked."""
-    __tablename__ = "commands"
-    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: uuid.uuid4().hex)
-    terminal_id: Mapped[str] = mapped_column(ForeignKey("terminals.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(32))
-    payload: Mapped[dict] = mapped_column(default=dict)
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-    acked_at: Mapped[dt.datetime | None] = mapped_column(default=None)
-
-
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, pool_size: int = 10) -> Engine:
     u = make_url(url)
     # hide_parameters: SQL errors must not carry applicants' names or ID numbers into logs.
     if u.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True, hide_parameters=True)
+        return create_engine(url, pool_pre_ping=True, hide_parameters=True, pool_size=pool_size,
+                             max_overflow=pool_size)
     if u.database and u.database != ":memory:":
         Path(u.database).parent.mkdir(parents=True, exist_ok=True)
     # Requests run on a thread pool, so connections cross threads; sqlite3's own lock
     # timeout lets concurrent writers wait instead of failing with "database is locked".
-    engine = create_engine(url, hide_parameters=True,
+    engine = create_engine(url, hide_parameters=True, pool_size=pool_size, max_overflow=pool_size,
                            connect_args={"check_same_thread": False, "timeout": 15})
     file_db = bool(u.database) and u.database != ":memory:"
 
@@ -108,14 +63,65 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
+def alembic_config():
+    from alembic.config import Config
+
+    # No URL in the config: a PostgreSQL password would go through configparser interpolation
+    # (a '%' breaks it) and into alembic's log line. The connection is handed over instead.
+    cfg = Config(str(HERE / "alembic.ini"))
+    cfg.set_main_option("script_location", str(HERE / "migrations"))
+    return cfg
+
+
 class Database:
-    def __init__(self, url: str):
+    def __init__(self, url: str, pool_size: int = 10):
         self.url = url
-        self.engine = make_engine(url)
+        self.engine = make_engine(url, pool_size)
         self.session = sessionmaker(self.engine, expire_on_commit=False)
 
-    def create_all(self) -> None:
-        Base.metadata.create_all(self.engine)
+    @property
+    def backend(self) -> str:
+        return self.engine.dialect.name
+
+    def upgrade(self, revision: str = "head") -> None:
+        """Bring the schema to `revision` (Alembic). Safe to run on an up-to-date database."""
+        from alembic import command
+
+        self._refuse_legacy()
+        cfg = alembic_config()
+        with self.engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, revision)
+
+    # The embedded hall, tests and `hall terminal add` call this: "make the schema current".
+    create_all = upgrade
+
+    def current_revision(self) -> str | None:
+        from alembic.runtime.migration import MigrationContext
+
+        with self.engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+
+    def head_revision(self) -> str:
+        from alembic.script import ScriptDirectory
+
+        return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+    def check_schema(self) -> None:
+        """Raise SchemaError unless the database is at the newest migration."""
+        self._refuse_legacy()
+        current, head = self.current_revision(), self.head_revision()
+        if current != head:
+            raise SchemaError(f"the database is at schema {current or '(empty)'}, this build needs {head}: "
+                              f"run `hall db upgrade` first")
+
+    def _refuse_legacy(self) -> None:
+        # The walking skeleton made its tables with create_all and no alembic_version: Alembic
+        # would try to create them again and fail half-way. Say what happened instead.
+        tables = set(inspect(self.engine).get_table_names())
+        if "applications" in tables and "alembic_version" not in tables:
+            raise SchemaError("the database was created by a pre-migration build (no alembic_version table); "
+                              "move it aside and run `hall db upgrade` to start a new one")
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -149,22 +155,48 @@ def terminal_for_token(s: Session, token: str) -> Terminal | None:
     return None if t is None or t.revoked else t
 
 
-def queue_command(s: Session, terminal_id: str, kind: str, payload: dict | None = None) -> str:
-    """Queue a remote command (the console will call this; tests and the demo dock do now)."""
-    c = Command(terminal_id=terminal_id, kind=kind, payload=payload or {})
+def queue_command(s: Session, terminal_id: str, kind: str, payload: dict | None = None,
+                  created_by: str = "") -> str:
+    """Queue a remote command; it rides on the terminal's heartbeat replies until acked."""
+    c = Command(terminal_id=terminal_id, kind=kind, payload=payload or {}, created_by=created_by)
     s.add(c)
+    s.add(TerminalEvent(terminal_id=terminal_id, kind="command", text=f"指令已排队：{COMMAND_TEXT.get(kind, kind)}"))
     s.commit()
     return c.id
 
 
-def next_application_no(s: Session, day: dt.date) -> str | None:
-    """The next free number for `day`, or None when the day's 99999 are used up.
+def next_number(s: Session, kind: str, day: dt.date) -> int:
+    """The next sequence number of `kind` for `day` (1, 2, …), taken in the caller's transaction."""
+    if s.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    s.execute(insert(DailyCounter).values(kind=kind, day=day, last=0).on_conflict_do_nothing())
+    return s.execute(update(DailyCounter).where(DailyCounter.kind == kind, DailyCounter.day == day)
+                     .values(last=DailyCounter.last + 1).returning(DailyCounter.last)).scalar_one()
 
-    Not reserved: two concurrent submissions may get the same one; the unique constraint
-    rejects the second insert and the caller retries with a fresh number.
-    """
-    prefix = make_application_no(day, 1)[:-6]          # "QY" + YYYYMMDD
-    last = s.scalar(select(func.max(ApplicationRecord.application_no))
-                    .where(ApplicationRecord.application_no.startswith(prefix, autoescape=True)))
-    seq = 1 if last is None else int(last[len(prefix):len(prefix) + 5]) + 1
+
+def next_application_no(s: Session, day: dt.date) -> str | None:
+    """The next number for `day`, or None when the day's 99999 are used up. Taken inside the
+    caller's transaction (see DailyCounter): commit or roll back with the application."""
+    seq = next_number(s, "application", day)
     return None if seq > MAX_SEQUENCE else make_application_no(day, seq)
+
+
+def audit(s: Session, actor: str, action: str, target: str = "", detail: str = "", client: str = "") -> None:
+    """Add an audit entry to the session; committed with the action it records."""
+    s.add(AuditEntry(actor=actor[:64], action=action[:64], target=target[:128], detail=detail[:2000],
+                     client=client[:64]))
+
+
+def meta_secret(s: Session, key: str) -> str:
+    """A random secret stored once in hall_meta (made on first use, the same for every worker)."""
+    row = s.get(Meta, key)
+    if row is None:
+        s.add(Meta(key=key, value=secrets.token_hex(32)))
+        try:
+            s.commit()
+        except IntegrityError:      # another worker made it first: use theirs
+            s.rollback()
+        row = s.get(Meta, key)
+    return row.value

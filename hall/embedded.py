@@ -1,12 +1,15 @@
-"""A real hall in a background thread: uvicorn on 127.0.0.1 with a SQLite file.
+"""A real hall in a background thread: uvicorn on 127.0.0.1 with a SQLite file (or a database URL).
 
 `kiosk demo` runs one next to the kiosk, and integration tests run the kiosk's client and
-outbox against one over real HTTP. The data lives in data_dir/hall.db, so stopping and
-starting again (same data_dir, same port) keeps every application, terminal and command:
-that is how tests take the hall "offline" and bring it back.
+outbox against one over real HTTP. The data lives in data_dir/hall.db (or the database given),
+so stopping and starting again (same data_dir, same port) keeps every application, terminal and
+command: that is how tests take the hall "offline" and bring it back. The schema is migrated
+to the newest version on start.
 """
 from __future__ import annotations
 
+import dataclasses
+import logging
 import socket
 import threading
 import time
@@ -21,31 +24,42 @@ from hall.app import create_app
 from hall.config import HallSettings
 
 HOST = "127.0.0.1"
+log = logging.getLogger("hall.embedded")
 
 
 class EmbeddedHall:
     def __init__(self, data_dir: Path, catalog_dir: Path, port: int = 0,
-                 hall_name: str = "示例便民服务中心（演示）"):
+                 hall_name: str = "示例便民服务中心（演示）", database_url: str | None = None, **settings):
+        """`settings`: further HallSettings fields, e.g. heartbeat_interval_s=1 for tests."""
         self.data_dir, self.catalog_dir = Path(data_dir), Path(catalog_dir)
         self.port = port                 # 0 until the first start picks one; then kept for restarts
         self.hall_name = hall_name
+        self._database_url = database_url
+        self._extra = settings
         self.base_url: str | None = None
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self._db: db.Database | None = None
+        self.app = None                  # the FastAPI app while running (tests reach app.state)
 
     @property
     def database_url(self) -> str:
-        return f"sqlite:///{(self.data_dir / 'hall.db').resolve()}"
+        return self._database_url or f"sqlite:///{(self.data_dir / 'hall.db').resolve()}"
+
+    @property
+    def settings(self) -> HallSettings:
+        s = HallSettings(host=HOST, port=self.port, database_url=self.database_url,
+                         catalog_dir=self.catalog_dir, hall_name=self.hall_name)
+        return dataclasses.replace(s, **self._extra)
 
     def start(self, timeout: float = 10.0) -> str:
         """Start serving and return the base URL once /healthz answers."""
         if self._thread is not None:
             raise RuntimeError("hall already running")
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        settings = HallSettings(host=HOST, port=self.port, database_url=self.database_url,
-                                catalog_dir=self.catalog_dir, hall_name=self.hall_name)
-        app = create_app(settings)       # raises here, in the caller's thread, on a broken catalogue
+        self._move_legacy_database()
+        app = create_app(self.settings, upgrade=True)   # raises here, in the caller's thread, on a broken catalogue
+        self.app = app
         sock = _listen(self.port)
         self.port = sock.getsockname()[1]
         # log_config=None: leave the host program's logging alone; no access log (it would
@@ -92,9 +106,47 @@ class EmbeddedHall:
     def _database(self) -> db.Database:
         if self._db is None:
             self.data_dir.mkdir(parents=True, exist_ok=True)
+            self._move_legacy_database()
             self._db = db.Database(self.database_url)
-            self._db.create_all()
+            self._db.upgrade()
         return self._db
+
+    def _move_legacy_database(self) -> None:
+        # Demo data made by the walking skeleton (tables without Alembic): set it aside rather
+        # than fail; it is demo data, and the file is kept for anyone who wants it.
+        if self._database_url is not None:
+            return
+        path = self.data_dir / "hall.db"
+        if not path.exists():
+            return
+        probe = db.Database(self.database_url)
+        try:
+            probe.check_schema()
+        except db.SchemaError as e:
+            if "pre-migration" in str(e):
+                probe.dispose()
+                aside = path.with_suffix(".db.pre-alembic")
+                for suffix in ("", "-wal", "-shm"):
+                    p = Path(str(path) + suffix)
+                    if p.exists():
+                        p.replace(Path(str(aside) + suffix))
+                log.warning("demo hall database %s predates migrations; moved it to %s", path, aside)
+                return
+        finally:
+            probe.dispose()
+
+    def add_user(self, username: str, password: str, role: str, display_name: str = "") -> None:
+        """Create a console account (the demo and the console tests)."""
+        from hall.console.auth import create_user
+
+        with self._database().session() as s:
+            create_user(s, username, password, role, display_name)
+
+    def import_credit(self, path: Path) -> dict[str, int]:
+        from hall.credit_import import import_file
+
+        with self._database().session() as s:
+            return import_file(s, Path(path))
 
     def enrol_terminal(self, terminal_id: str, name: str, location: str) -> str:
         """Enrol (or, for the demo, re-enrol with a fresh token) a terminal; returns its token."""

@@ -9,10 +9,12 @@ cd "$(dirname "$0")/.."
 # libzbar0: pyzbar; xvfb/xauth: a real X server for `make demo` with no display;
 # systemd: `systemd-analyze verify` of our units in the tests; poppler-utils: pdftotext /
 # pdftoppm to read the A4 report back in tests; cups-client: `lp` for A4 printing;
-# libusb-1.0-0: USB receipt printers (pyusb);
+# libusb-1.0-0: USB receipt printers (pyusb); postgresql: the hall's tests run on it as well
+# as SQLite (they start their own throw-away cluster); prometheus: promtool checks our alert
+# rules; chromium + fonts-wqy-microhei: the console's end-to-end test (Playwright drives
+# Debian's Chromium, never a downloaded browser) with Chinese glyphs;
 # fonts-wqy-microhei: not needed at run time (the font ships in assets/) — not installed.
-APT_PACKAGES="libgl1 libegl1 libmtdev1 libzbar0 xvfb xauth python3-venv systemd poppler-utils cups-client libusb-1.0-0"
-[ "${WITH_POSTGRES:-0}" = 1 ] && APT_PACKAGES="$APT_PACKAGES postgresql"
+APT_PACKAGES="libgl1 libegl1 libmtdev1 libzbar0 xvfb xauth python3-venv systemd poppler-utils cups-client libusb-1.0-0 postgresql prometheus chromium fonts-wqy-microhei"
 
 missing=()
 for p in $APT_PACKAGES; do

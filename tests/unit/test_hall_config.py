@@ -82,3 +82,14 @@ def test_a_database_password_is_not_echoed(tmp_path):
     with pytest.raises(ConfigError) as e:
         load_config(p)
     assert "s3cret" not in str(e.value)
+
+
+def test_optional_keys_have_defaults_and_are_checked(tmp_path):
+    s = load_config(write(tmp_path, GOOD))
+    assert (s.heartbeat_interval_s, s.console_secure_cookie, s.login_max_failures) == (30, False, 5)
+    s = load_config(write(tmp_path, GOOD + "heartbeat_interval_s = 15\nconsole_secure_cookie = true\n"))
+    assert s.heartbeat_interval_s == 15 and s.console_secure_cookie is True
+    for bad in ("heartbeat_interval_s = 0", 'console_secure_cookie = "yes"', "login_max_failures = true"):
+        with pytest.raises(ConfigError) as e:
+            load_config(write(tmp_path, GOOD + bad + "\n"))
+        assert e.value.key == bad.split(" ")[0]

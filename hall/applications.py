@@ -1,0 +1,122 @@
+"""Application processing: statuses, the actions staff take, time limits and overdue flags.
+
+    submitted 已提交 ──受理──▶ accepted 已受理 ──办结──▶ completed 已办结
+        │  ╲                    │
+        │   ╲──补正──▶ correction 待补正 ──受理──▶ accepted
+        └──不予受理──▶ rejected 不予受理   (also from correction)
+
+Time limits are counted in working days (Monday–Friday) from the day of receipt, China time.
+Statutory holidays and make-up working days are not modelled: a hall that needs them adds a
+calendar table; until then due dates can fall on a holiday, never earlier than the law allows.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hall import db
+from hall.api_deps import CHINA_TZ, china_time, china_today
+
+STATUS_TEXT = {"submitted": "已提交", "accepted": "已受理", "correction": "待补正",
+               "rejected": "不予受理", "completed": "已办结"}
+FINAL = frozenset({"rejected", "completed"})
+
+
+@dataclass(frozen=True)
+class Action:
+    name: str
+    text: str                  # the console's button
+    to: str
+    from_: frozenset[str]
+    note_required: str = ""    # what the note must say, when required
+
+
+ACTIONS = {a.name: a for a in (
+    Action("accept", "受理", "accepted", frozenset({"submitted", "correction"})),
+    Action("correction", "补正", "correction", frozenset({"submitted", "accepted"}),
+           note_required="请写明需要补正的材料或内容（一次性告知）"),
+    Action("reject", "不予受理", "rejected", frozenset({"submitted", "correction"}),
+           note_required="请写明不予受理的理由和依据"),
+    Action("complete", "办结", "completed", frozenset({"accepted"})),
+)}
+
+
+class ActionError(ValueError):
+    """The action does not apply now; the message is shown to staff as is."""
+
+
+def add_working_days(start: dt.date, days: int) -> dt.date:
+    d, left = start, days
+    while left > 0:
+        d += dt.timedelta(days=1)
+        if d.weekday() < 5:
+            left -= 1
+    return d
+
+
+def due_dates(received: dt.date, promised_days: int, legal_days: int) -> tuple[dt.date | None, dt.date | None]:
+    if promised_days == 0 and legal_days == 0:
+        return None, None       # 即办: done on the spot, nothing to count
+    return add_working_days(received, promised_days), add_working_days(received, legal_days)
+
+
+def overdue(rec: db.ApplicationRecord, today: dt.date | None = None) -> str:
+    """"" / "promised" (past the promised limit) / "legal" (past the statutory limit)."""
+    if rec.status in FINAL or rec.promised_due is None:
+        return ""
+    today = today or china_today()
+    if rec.legal_due is not None and today > rec.legal_due:
+        return "legal"
+    return "promised" if today > rec.promised_due else ""
+
+
+OVERDUE_TEXT = {"": "", "promised": "超承诺时限", "legal": "超法定时限"}
+
+
+def apply_action(s: Session, rec: db.ApplicationRecord, action: str, note: str, by: str) -> None:
+    """Change the status (caller commits). Raises ActionError when it does not apply."""
+    a = ACTIONS.get(action)
+    if a is None:
+        raise ActionError(f"未知的操作：{action}")
+    if rec.status not in a.from_:
+        raise ActionError(f"当前状态为“{STATUS_TEXT.get(rec.status, rec.status)}”，不能{a.text}")
+    note = note.strip()
+    if a.note_required and not note:
+        raise ActionError(a.note_required)
+    now = db.utcnow()
+    rec.status, rec.status_note, rec.updated_at = a.to, note, now
+    if a.to == "completed":
+        rec.completed_at = now
+    s.add(db.ApplicationEvent(application_id=rec.id, status=a.to, note=note, by=by, at=now))
+
+
+def timeline(s: Session, rec: db.ApplicationRecord) -> list[dict]:
+    events = s.scalars(select(db.ApplicationEvent).where(db.ApplicationEvent.application_id == rec.id)
+                       .order_by(db.ApplicationEvent.at, db.ApplicationEvent.id))
+    return [{"status": e.status, "status_text": STATUS_TEXT.get(e.status, e.status), "at": china_time(e.at),
+             "note": e.note} for e in events]
+
+
+def submit_out(rec: db.ApplicationRecord) -> dict:
+    return {"application_no": rec.application_no, "status": rec.status,
+            "status_text": STATUS_TEXT.get(rec.status, rec.status), "matter_name": rec.matter_name,
+            "matter_version": rec.matter_version, "time_limit_text": rec.time_limit_text,
+            "received_at": china_time(rec.created_at),
+            "promised_due": rec.promised_due.isoformat() if rec.promised_due else None,
+            "legal_due": rec.legal_due.isoformat() if rec.legal_due else None}
+
+
+def progress_out(s: Session, rec: db.ApplicationRecord) -> dict:
+    materials = s.scalars(select(db.ApplicationMaterial.material_id)
+                          .where(db.ApplicationMaterial.application_id == rec.id)
+                          .order_by(db.ApplicationMaterial.material_id))
+    return {**submit_out(rec), "matter_code": rec.matter_code, "note": rec.status_note,
+            "overdue": overdue(rec), "updated_at": china_time(rec.updated_at),
+            "timeline": timeline(s, rec), "materials": list(materials)}
+
+
+def received_day(rec_created: dt.datetime) -> dt.date:
+    return db.as_utc(rec_created).astimezone(CHINA_TZ).date()

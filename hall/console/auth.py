@@ -1,0 +1,185 @@
+"""Console accounts and sessions: argon2 passwords, server-side sessions behind an HttpOnly
+cookie, a CSRF token per session, lock-out after repeated failures, every step audited.
+
+Roles: manager (everything), staff (applications, 好差评 follow-up), technician (terminals and
+their commands). The dashboard is visible to all three.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from fastapi import HTTPException, Request
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from hall import db
+from hall.config import HallSettings
+
+ROLES = {"manager": "大厅负责人", "staff": "窗口工作人员", "technician": "运维人员"}
+COOKIE = "hall_console"
+LOGIN_CSRF_COOKIE = "hall_login_csrf"
+SESSION_MAX_HOURS = 12
+USERNAME_RE = re.compile(r"[a-z0-9][a-z0-9_.-]{1,31}", re.ASCII)
+MIN_PASSWORD = 10
+
+# OWASP's argon2id minimum (19 MiB, 2 passes, 1 lane): ~30 ms on the hall's 2-core machine.
+# argon2-cffi's default (64 MiB, 3 passes, 4 lanes) took ~0.4 s of all cores per login there;
+# online guessing is stopped by the lock-out, so the cost only matters for a stolen database.
+_hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
+# Verified against when the username is unknown, so "no such user" takes as long as "wrong
+# password" and response times do not reveal which accounts exist.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+class AccountError(ValueError):
+    pass
+
+
+def check_new_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise AccountError(f"password too short: at least {MIN_PASSWORD} characters")
+    if not (re.search(r"[A-Za-z]", password) and re.search(r"\d", password)):
+        raise AccountError("password needs letters and digits")
+
+
+def create_user(s: Session, username: str, password: str, role: str, display_name: str = "") -> db.User:
+    if not USERNAME_RE.fullmatch(username):
+        raise AccountError("username: 2-32 characters of a-z 0-9 _ . - (lower case), starting with a letter or digit")
+    if role not in ROLES:
+        raise AccountError(f"role must be one of {sorted(ROLES)}")
+    check_new_password(password)
+    if s.scalar(select(db.User).where(db.User.username == username)) is not None:
+        raise AccountError(f"user {username!r} already exists")
+    u = db.User(username=username, display_name=display_name[:64], role=role, password_hash=_hasher.hash(password))
+    s.add(u)
+    db.audit(s, "cli", "user_add", target=username, detail=f"role={role}")
+    s.commit()
+    return u
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    user: db.User | None
+    message: str                     # shown on the login page when user is None
+
+
+def login(s: Session, settings: HallSettings, username: str, password: str, client: str) -> LoginResult:
+    now = db.utcnow()
+    user = s.scalar(select(db.User).where(db.User.username == username[:64]))
+    if user is None or user.disabled:
+        _verify(_DUMMY_HASH, password)
+        db.audit(s, username[:64] or "(blank)", "login_failed", detail="unknown or disabled account", client=client)
+        s.commit()
+        return LoginResult(None, "用户名或密码错误")
+    if user.locked_until is not None and db.as_utc(user.locked_until) > now:
+        minutes = max(1, int((db.as_utc(user.locked_until) - now).total_seconds() // 60) + 1)
+        db.audit(s, user.username, "login_refused_locked", client=client)
+        s.commit()
+        return LoginResult(None, f"该账户因多次密码错误已锁定，请 {minutes} 分钟后再试或联系大厅负责人")
+    if not _verify(user.password_hash, password):
+        user.failed_logins += 1
+        detail = f"failure {user.failed_logins} of {settings.login_max_failures}"
+        if user.failed_logins >= settings.login_max_failures:
+            user.locked_until = now + dt.timedelta(minutes=settings.login_lockout_minutes)
+            user.failed_logins = 0
+            db.audit(s, user.username, "account_locked", detail=f"for {settings.login_lockout_minutes} min", client=client)
+        db.audit(s, user.username, "login_failed", detail=detail, client=client)
+        s.commit()
+        return LoginResult(None, "用户名或密码错误")
+    user.failed_logins, user.locked_until = 0, None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)      # parameters were raised since it was set
+    db.audit(s, user.username, "login", client=client)
+    s.commit()
+    return LoginResult(user, "")
+
+
+def _verify(hash_: str, password: str) -> bool:
+    try:
+        return _hasher.verify(hash_, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def new_session(s: Session, user: db.User) -> tuple[str, str]:
+    """(cookie value, csrf token). Older sessions of the user beyond the newest 5 are dropped."""
+    token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    s.add(db.ConsoleSession(token_sha256=db.hash_token(token), user_id=user.id, csrf_token=csrf))
+    old = list(s.scalars(select(db.ConsoleSession.token_sha256).where(db.ConsoleSession.user_id == user.id)
+                         .order_by(db.ConsoleSession.created_at.desc()).offset(5)))
+    if old:
+        s.execute(delete(db.ConsoleSession).where(db.ConsoleSession.token_sha256.in_(old)))
+    s.commit()
+    return token, csrf
+
+
+@dataclass
+class ConsoleContext:
+    user: db.User
+    session: db.ConsoleSession
+    client: str
+
+    @property
+    def username(self) -> str:
+        return self.user.username
+
+    def can(self, *roles: str) -> bool:
+        return self.user.role == "manager" or self.user.role in roles
+
+
+class LoginRequired(Exception):
+    """Raised by `current` when there is no valid session; answered with a redirect (pages) or 401 (JSON)."""
+
+
+def current(request: Request, s: Session) -> ConsoleContext:
+    token = request.cookies.get(COOKIE, "")
+    if not token or len(token) > 128:
+        raise LoginRequired()
+    sess = s.get(db.ConsoleSession, db.hash_token(token))
+    if sess is None:
+        raise LoginRequired()
+    settings: HallSettings = request.app.state.settings
+    now = db.utcnow()
+    user = s.get(db.User, sess.user_id)
+    expired = (now - db.as_utc(sess.last_seen_at) > dt.timedelta(minutes=settings.console_idle_minutes)
+               or now - db.as_utc(sess.created_at) > dt.timedelta(hours=SESSION_MAX_HOURS))
+    if user is None or user.disabled or expired:
+        s.delete(sess)
+        s.commit()
+        raise LoginRequired()
+    if now - db.as_utc(sess.last_seen_at) > dt.timedelta(seconds=30):   # not a write per request
+        sess.last_seen_at = now
+        s.commit()
+    return ConsoleContext(user, sess, client_of(request))
+
+
+def require(ctx: ConsoleContext, *roles: str) -> None:
+    if not ctx.can(*roles):
+        raise HTTPException(403, "您的角色无权进行此操作")
+
+
+def check_csrf(request: Request, ctx: ConsoleContext, form_token: str | None) -> None:
+    """A state-changing request must carry the session's CSRF token (form field `csrf` or header
+    X-CSRF-Token) and, when the browser sends one, an Origin of this very host."""
+    check_origin(request)
+    given = form_token or request.headers.get("x-csrf-token", "")
+    if not given or not hmac.compare_digest(given.encode("utf-8"), ctx.session.csrf_token.encode("utf-8")):
+        raise HTTPException(403, "页面已过期，请刷新后重试（CSRF token missing or wrong）")
+
+
+def check_origin(request: Request) -> None:
+    origin = request.headers.get("origin")
+    if origin and origin != "null":
+        host = request.headers.get("host", "")
+        if origin.split("://", 1)[-1] != host:
+            raise HTTPException(403, "跨站请求已拒绝（Origin does not match）")
+
+
+def client_of(request: Request) -> str:
+    return request.client.host if request.client else ""

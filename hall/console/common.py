@@ -1,0 +1,57 @@
+"""What every console page shares: the logged-in context, rendering, form reading."""
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from hall.api_deps import DbSession, china_time
+from hall.console import auth
+from hall.console.auth import ConsoleContext, LoginRequired
+
+MAX_FORM_FIELD = 2000
+
+
+def console_ctx(request: Request, s: DbSession) -> ConsoleContext:
+    try:
+        return auth.current(request, s)
+    except LoginRequired:
+        if request.url.path.startswith("/console/api/"):
+            raise HTTPException(401, "login required") from None
+        raise HTTPException(303, "login required",
+                            headers={"Location": "/console/login?next=" + quote(request.url.path)}) from None
+
+
+Ctx = Annotated[ConsoleContext, Depends(console_ctx)]
+
+
+def fmt_time(t) -> str:
+    """China time for people: 2026-11-28 13:05:01 ("—" for none)."""
+    return "—" if t is None else china_time(t)[:19].replace("T", " ")
+
+
+def render(request: Request, name: str, ctx: ConsoleContext | None = None, status_code: int = 200, **values) -> HTMLResponse:
+    template = request.app.state.templates.get_template(name)
+    html = template.render(ctx=ctx, hall_name=request.app.state.settings.hall_name, roles=auth.ROLES,
+                           csrf=ctx.session.csrf_token if ctx else "", fmt=fmt_time, path=request.url.path,
+                           **values)
+    return HTMLResponse(html, status_code=status_code)
+
+
+async def form_of(request: Request) -> dict[str, str]:
+    """The posted form as plain strings (files and over-long values refused with a 400)."""
+    # Starlette answers a malformed multipart body, or one over these limits, with a 400 itself.
+    form = await request.form(max_files=0, max_fields=20)
+    out = {}
+    for k, v in form.items():
+        if not isinstance(v, str) or len(v) > MAX_FORM_FIELD:
+            raise HTTPException(400, f"表单字段 {k[:32]} 过长或不是文本")
+        out[k] = v
+    return out
+
+
+def back_to(url: str) -> RedirectResponse:
+    # 303: the browser follows with a GET, so a reload does not post the form again.
+    return RedirectResponse(url, status_code=303)

@@ -1,0 +1,94 @@
+"""Staff process applications: the list (overdue flagged), one application with its materials
+and timeline, and the actions 受理 / 不予受理 / 补正 / 办结. Opening an application or an image
+of its materials is audited: it shows personal data."""
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hall import db
+from hall.api_deps import DbSession, china_today
+from hall.applications import (ACTIONS, FINAL, OVERDUE_TEXT, STATUS_TEXT, ActionError, apply_action, overdue,
+                               timeline)
+from hall.console import auth
+from hall.console.common import Ctx, back_to, form_of, render
+from kiosk.domain.identity import mask_name
+
+router = APIRouter()
+AppNo = Annotated[str, Path(max_length=32)]
+
+
+def _get(s: Session, no: str) -> db.ApplicationRecord:
+    rec = s.scalar(select(db.ApplicationRecord).where(db.ApplicationRecord.application_no == no))
+    if rec is None:
+        raise HTTPException(404, "没有这个办件")
+    return rec
+
+
+@router.get("/console/applications")
+def applications(request: Request, ctx: Ctx, s: DbSession,
+                 status: Annotated[str, Query(max_length=16)] = "open"):
+    auth.require(ctx, "staff")
+    q = select(db.ApplicationRecord).order_by(db.ApplicationRecord.created_at.desc()).limit(200)
+    if status == "open":
+        q = q.where(db.ApplicationRecord.status.not_in(FINAL))
+    elif status in STATUS_TEXT:
+        q = q.where(db.ApplicationRecord.status == status)
+    today = china_today()
+    rows = [{"no": r.application_no, "matter": r.matter_name, "applicant": mask_name(r.applicant_name),
+             "status": r.status, "status_text": STATUS_TEXT.get(r.status, r.status), "received": r.created_at,
+             "promised_due": r.promised_due, "overdue": OVERDUE_TEXT[overdue(r, today)]} for r in s.scalars(q)]
+    return render(request, "applications.html", ctx, rows=rows, status=status, statuses=STATUS_TEXT)
+
+
+@router.get("/console/applications/{no}")
+def application(request: Request, no: AppNo, ctx: Ctx, s: DbSession,
+                error: Annotated[str, Query(max_length=200)] = ""):
+    auth.require(ctx, "staff")
+    rec = _get(s, no)
+    db.audit(s, ctx.username, "view_application", target=no, client=ctx.client)
+    s.commit()
+    materials = list(s.scalars(select(db.ApplicationMaterial).where(db.ApplicationMaterial.application_id == rec.id)
+                               .order_by(db.ApplicationMaterial.material_id)))
+    actions = [a for a in ACTIONS.values() if rec.status in a.from_]
+    # Labels of the form the citizen filled in (the version it was submitted under).
+    matter = request.app.state.catalog.matter(s, rec.matter_code, rec.matter_version)
+    labels = {f.name: f.label for f in matter.form} if matter else {}
+    return render(request, "application.html", ctx, rec=rec, status_text=STATUS_TEXT, labels=labels,
+                  overdue=OVERDUE_TEXT[overdue(rec)], timeline=timeline(s, rec), materials=materials,
+                  actions=actions, error=error)
+
+
+@router.post("/console/applications/{no}/action")
+async def act(request: Request, no: AppNo, ctx: Ctx, s: DbSession):
+    form = await form_of(request)
+    auth.check_csrf(request, ctx, form.get("csrf"))
+    auth.require(ctx, "staff")
+    rec = _get(s, no)
+    action = form.get("action", "")
+    try:
+        apply_action(s, rec, action, form.get("note", ""), ctx.username)
+    except ActionError as e:
+        s.rollback()
+        return render(request, "message.html", ctx, status_code=409, title="操作未执行", message=str(e),
+                      back=f"/console/applications/{no}")
+    db.audit(s, ctx.username, f"application_{action}", target=no, detail=f"-> {rec.status}", client=ctx.client)
+    s.commit()
+    return back_to(f"/console/applications/{no}")
+
+
+@router.get("/console/applications/{no}/materials/{material_id}")
+def material(no: AppNo, material_id: Annotated[str, Path(max_length=64)], ctx: Ctx, s: DbSession):
+    auth.require(ctx, "staff")
+    rec = _get(s, no)
+    m = s.scalar(select(db.ApplicationMaterial).where(db.ApplicationMaterial.application_id == rec.id,
+                                                      db.ApplicationMaterial.material_id == material_id))
+    if m is None:
+        raise HTTPException(404, "没有这份材料")
+    db.audit(s, ctx.username, "view_material", target=no, detail=material_id, client=ctx.client)
+    s.commit()
+    return Response(m.data, media_type=m.content_type,
+                    headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"})

@@ -1,0 +1,201 @@
+"""POST/GET /api/v1/applications…: submission (idempotent), progress, an applicant's list,
+and material images attached by the submitting terminal."""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import logging
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
+from fastapi.responses import JSONResponse
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+
+from hall import db
+from hall.api_deps import CHINA_TZ, DbSession, IdempotencyKey, Terminal
+from hall.applications import due_dates, progress_out, submit_out
+from hall.catalog_store import canonical_json
+from hall.schemas import ApplicationIn, ApplicationListOut, MaterialOut, ProgressOut, SubmitOut
+from kiosk.domain import form
+from kiosk.domain.application_no import is_valid_application_no
+from kiosk.domain.catalogue import Matter
+
+log = logging.getLogger("hall")
+router = APIRouter()
+
+MAX_MATERIAL_BYTES = 3 * 1024 * 1024
+# Magic numbers, not the Content-Type alone: staff open these in a browser.
+_IMAGE_MAGIC = {"image/jpeg": (b"\xff\xd8\xff",), "image/png": (b"\x89PNG\r\n\x1a\n",)}
+_MATERIAL_STATUSES = frozenset({"submitted", "correction"})
+
+
+def field_errors(matter: Matter, values: dict[str, str]) -> list[str]:
+    """Plain-Chinese problems with the submitted values; [] when they fit the form schema.
+
+    The same rules the kiosk applies before submitting (kiosk.domain.form.validate), so the
+    kiosk never offers a form the hall refuses; the hall re-checks because it trusts no client.
+    """
+    known = {f.name for f in matter.form}
+    errors = [f"{k}：不是该事项表单中的字段" for k in values if k not in known]
+    return errors + list(form.validate(matter, values).values())
+
+
+@router.post("/api/v1/applications", status_code=201, response_model=SubmitOut,
+             responses={200: {"description": "replay of an earlier submission with the same key and body"},
+                        409: {"description": "Idempotency-Key already used with a different body"}})
+def submit(body: ApplicationIn, request: Request, response: Response, terminal_id: Terminal, s: DbSession,
+           key: IdempotencyKey):
+    if body.terminal_id and body.terminal_id != terminal_id:
+        raise HTTPException(403, "terminal_id in the body is not the authenticated terminal")
+    body_hash = hashlib.sha256(canonical_json({**body.model_dump(), "terminal_id": terminal_id})).hexdigest()
+    # A replay is answered before the catalogue check: an application accepted under a matter
+    # the hall has since withdrawn must still get its number back.
+    replay = _replay(s, key, body_hash)
+    if replay is not None:
+        response.status_code = 200
+        return replay
+    catalog = request.app.state.catalog
+    # The kiosk shows `detail` to the citizen: plain Chinese first, the technical part after.
+    matter = catalog.matter(s, body.matter_code, body.matter_version)
+    if matter is None:
+        served = catalog.versions(s, body.matter_code)
+        if not served:
+            raise HTTPException(422, f"该事项不存在或已停办，请返回重新选择（unknown matter_code {body.matter_code!r}）")
+        raise HTTPException(422, f"办事指南已更新，请返回重新填写（matter {body.matter_code} was never served "
+                                 f"at version {body.matter_version}; served: {served}）")
+    errors = field_errors(matter, body.fields)
+    if errors:
+        return JSONResponse({"detail": "; ".join(errors), "errors": errors}, status_code=422)
+    today = dt.datetime.now(CHINA_TZ).date()
+    promised_due, legal_due = due_dates(today, matter.promised_days, matter.legal_days)
+    for _attempt in range(5):
+        no = db.next_application_no(s, today)
+        if no is None:
+            raise HTTPException(503, "today's application numbers are used up")
+        now = db.utcnow()
+        rec = db.ApplicationRecord(
+            application_no=no, idempotency_key=key, body_sha256=body_hash,
+            matter_code=matter.code, matter_version=matter.version, matter_name=matter.name,
+            time_limit_text=matter.time_limit_text, promised_days=matter.promised_days,
+            legal_days=matter.legal_days, promised_due=promised_due, legal_due=legal_due,
+            applicant_name=body.applicant.name, applicant_id_number=body.applicant.id_number,
+            applicant_phone=body.applicant.phone, fields=body.fields, terminal_id=terminal_id,
+            status=db.STATUS_SUBMITTED, created_at=now, updated_at=now)
+        s.add(rec)
+        try:
+            s.flush()
+            s.add(db.ApplicationEvent(application_id=rec.id, status=db.STATUS_SUBMITTED, at=now,
+                                      by=f"terminal:{terminal_id}"))
+            s.commit()
+        except IntegrityError:
+            # Either the number was taken by a concurrent submission (retry with the next
+            # one) or the same key was (answer as a replay).
+            s.rollback()
+            replay = _replay(s, key, body_hash)
+            if replay is not None:
+                response.status_code = 200
+                return replay
+            continue
+        log.info("application %s received: matter %s v%d, terminal %s", no, matter.code, matter.version,
+                 terminal_id)
+        return submit_out(rec)
+    raise HTTPException(503, "busy; retry with the same Idempotency-Key")
+
+
+def _replay(s: Session, key: str, body_hash: str) -> dict | None:
+    rec = s.scalar(select(db.ApplicationRecord).where(db.ApplicationRecord.idempotency_key == key))
+    if rec is None:
+        return None
+    if rec.body_sha256 != body_hash:
+        raise HTTPException(409, "Idempotency-Key already used with a different body")
+    return submit_out(rec)
+
+
+def _same_person(stored: str, given: str) -> bool:
+    # compare_digest on bytes: it raises on non-ASCII str; and we do not reveal which part failed.
+    return hmac.compare_digest(stored.upper().encode("utf-8"), given.upper().encode("utf-8"))
+
+
+IdQuery = Annotated[str, Query(max_length=32, description="the applicant's ID number (proof)")]
+
+
+@router.get("/api/v1/applications/{application_no}", response_model=ProgressOut,
+            responses={404: {"description": "no such application for this applicant"}})
+def progress(s: DbSession, _t: Terminal, application_no: Annotated[str, Path(max_length=32)],
+             id_number: IdQuery = ""):
+    rec = None
+    if is_valid_application_no(application_no) and id_number:
+        rec = s.scalar(select(db.ApplicationRecord).where(db.ApplicationRecord.application_no == application_no))
+    if rec is None or not _same_person(rec.applicant_id_number, id_number):
+        raise HTTPException(404, "no such application for this applicant")
+    return progress_out(s, rec)
+
+
+@router.get("/api/v1/applications", response_model=ApplicationListOut)
+def applications_of(s: DbSession, _t: Terminal, applicant: IdQuery,
+                    limit: Annotated[int, Query(ge=1, le=50)] = 20):
+    """An identified person's applications, newest first. The kiosk sends the ID number it
+    read from the card: that read is the proof, as for the progress query."""
+    applicant = applicant.upper()
+    if not applicant.isascii() or len(applicant) != 18:
+        return {"applications": []}
+    recs = s.scalars(select(db.ApplicationRecord).where(db.ApplicationRecord.applicant_id_number == applicant)
+                     .order_by(db.ApplicationRecord.created_at.desc(), db.ApplicationRecord.id.desc()).limit(limit))
+    return {"applications": [progress_out(s, r) for r in recs]}
+
+
+@router.put("/api/v1/applications/{application_no}/materials/{material_id}", response_model=MaterialOut,
+            max_body_size=MAX_MATERIAL_BYTES,
+            openapi_extra={"requestBody": {"required": True, "content": {
+                "image/jpeg": {"schema": {"type": "string", "format": "binary"}},
+                "image/png": {"schema": {"type": "string", "format": "binary"}}}}},
+            responses={404: {"description": "no such application from this terminal"},
+                       409: {"description": "the application is past the stage where materials are taken"},
+                       413: {"description": "image larger than 3 MiB"},
+                       415: {"description": "not a JPEG or PNG image"}})
+async def put_material(request: Request, terminal_id: Terminal,
+                       application_no: Annotated[str, Path(max_length=32)],
+                       material_id: Annotated[str, Path(max_length=64, pattern=r"^[A-Za-z0-9_-]{1,64}$")]):
+    """A photographed material (or "signature") as raw image bytes. Idempotent: the same
+    material id again replaces the image, so the outbox may retry."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type not in _IMAGE_MAGIC:
+        raise HTTPException(415, "send the image as image/jpeg or image/png")
+    data = await request.body()
+    if not data.startswith(_IMAGE_MAGIC[content_type]):
+        raise HTTPException(415, f"the body is not a {content_type} image")
+    return await run_in_threadpool(_store_material, request.app.state.db, terminal_id, application_no,
+                                   material_id, content_type, data)
+
+
+def _store_material(database: db.Database, terminal_id: str, application_no: str, material_id: str,
+                    content_type: str, data: bytes) -> dict:
+    with database.session() as s:
+        rec = None
+        if is_valid_application_no(application_no):
+            rec = s.scalar(select(db.ApplicationRecord).where(db.ApplicationRecord.application_no == application_no))
+        if rec is None or rec.terminal_id != terminal_id:
+            raise HTTPException(404, "no such application from this terminal")
+        if rec.status not in _MATERIAL_STATUSES:
+            raise HTTPException(409, "the application is no longer taking materials")
+        digest = hashlib.sha256(data).hexdigest()
+        for _attempt in range(2):
+            m = s.scalar(select(db.ApplicationMaterial).where(db.ApplicationMaterial.application_id == rec.id,
+                                                              db.ApplicationMaterial.material_id == material_id))
+            if m is None:
+                s.add(db.ApplicationMaterial(application_id=rec.id, material_id=material_id, content_type=content_type,
+                                             sha256=digest, size=len(data), data=data))
+            else:
+                m.content_type, m.sha256, m.size, m.data = content_type, digest, len(data), data
+            try:
+                s.commit()
+                break
+            except IntegrityError:     # the same material uploaded twice at once: update instead
+                s.rollback()
+        log.info("material %s for %s stored (%d bytes)", material_id, application_no, len(data))
+        return {"application_no": application_no, "material_id": material_id, "content_type": content_type,
+                "size": len(data), "sha256": digest}
