@@ -103,3 +103,9 @@ def build_printer(cfg: PrinterConfig, sims: Simulators, out_dir: Path):
 
 def build_scanner(cfg: ScannerConfig, sims: Simulators, out_dir: Path):
     return SCANNER_DRIVERS[cfg.driver](cfg, sims, out_dir)
+
+
+def build_report_printer(cfg: PrinterConfig, out_dir: Path):
+    """A4 credit reports: PDFs kept in out_dir/reports, sent to CUPS when printer.a4_queue is set."""
+    from drivers.printer.a4 import A4ReportPrinter
+    return A4ReportPrinter(out_dir / "reports", cfg.a4_queue)

@@ -9,7 +9,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from drivers.factory import Simulators, build_idcard, build_printer, build_scanner
+from drivers.factory import Simulators, build_idcard, build_printer, build_report_printer, build_scanner
 from kiosk.clock import SystemClock
 from kiosk.config import KioskConfig
 from kiosk.controller import CodeScanned, Controller, ControllerSettings, DeviceChanged
@@ -70,6 +70,8 @@ def build_runtime(cfg: KioskConfig, out_dir: Path) -> Runtime:
         embedded = EmbeddedHall(data_dir=out_dir / "hall", catalog_dir=Path("config/catalog"))
         base_url = embedded.start()
         token = embedded.enrol_terminal(cfg.terminal.id, name="演示终端", location="一楼大厅")
+        # the fictitious 双公示 data set, so the demo's credit reports have something to show
+        embedded.import_credit(Path("hall/sample_data/credit_sample.json"))
 
     client = HallHttpClient(base_url, token, cfg.terminal.id, cache_dir=data_dir,
                             connect_timeout_s=cfg.hall.connect_timeout_s,
@@ -83,7 +85,8 @@ def build_runtime(cfg: KioskConfig, out_dir: Path) -> Runtime:
         ControllerSettings(terminal_id=cfg.terminal.id, hall_name=cfg.terminal.hall_name,
                            timeouts=Timeouts(cfg.terminal.idle_timeout_s, cfg.terminal.idle_warning_s,
                                             cfg.terminal.done_timeout_s)),
-        hall=client, outbox=outbox, sender=sender, printer=printer, clock=clock)
+        hall=client, outbox=outbox, sender=sender, printer=printer, clock=clock,
+        report_printer=build_report_printer(cfg.printer, out_dir))
     health = HealthMonitor(client, printer, post=controller.post, latest=lambda: controller.latest,
                            outbox_pending=outbox.pending_count, interval_s=cfg.hall.heartbeat_interval_s)
     return Runtime(cfg, controller, reader, printer, client, outbox, sender, health, scanner, sims, embedded)

@@ -100,6 +100,7 @@ def _demo(cfg: KioskConfig, out: Path, autopilot: bool, scenario: str) -> int:
         shutil.rmtree(out)           # generated output only: every demo starts clean
     out.mkdir(parents=True)
     cfg = dataclasses.replace(cfg, storage=dataclasses.replace(cfg.storage, data_dir=str(out / "kiosk-data")))
+    from drivers.idcard.fixtures import EXPIRED_CARD, LEGAL_REP_CARD, LEGAL_REP_LICENCE
     from drivers.idcard.simulator import SAMPLE_CARD, SAMPLE_CARD_2
     from kiosk.app import build_runtime
     from kiosk.devdock import DockActions
@@ -111,7 +112,8 @@ def _demo(cfg: KioskConfig, out: Path, autopilot: bool, scenario: str) -> int:
         if o is not None and not o.queued:
             last["no"] = o.application_no
     runtime.controller.subscribe(remember)
-    actions = DockActions(runtime.simulators, runtime.embedded_hall, cards=[SAMPLE_CARD, SAMPLE_CARD_2],
+    actions = DockActions(runtime.simulators, runtime.embedded_hall,
+                          cards=[SAMPLE_CARD, LEGAL_REP_CARD, SAMPLE_CARD_2, EXPIRED_CARD], licence=LEGAL_REP_LICENCE,
                           camera=getattr(runtime.scanner, "source", None), last_application=lambda: last["no"])
     _prepare_kivy(out / ".kivy", cfg)
     from screens.app import KioskApp

@@ -19,7 +19,7 @@ from kiosk import session as S
 from kiosk.clock import china_time
 from kiosk.domain.application import Applicant, Application
 from kiosk.domain.catalogue import Catalog, Matter
-from kiosk.domain.receipt import application_receipt
+from kiosk.domain.receipt import application_receipt, credit_summary
 from kiosk.outbox import OutboxFull, OutboxSender, SqliteOutbox
 from kiosk.ports import (Clock, DeviceStatus, HallClient, HallRejected, HallUnavailable, OutboxItem,
                          ReceiptPrinter, RemoteCommand)
@@ -82,10 +82,11 @@ class ControllerSettings:
 
 class Controller:
     def __init__(self, settings: ControllerSettings, hall: HallClient, outbox: SqliteOutbox,
-                 sender: OutboxSender, printer: ReceiptPrinter, clock: Clock):
+                 sender: OutboxSender, printer: ReceiptPrinter, clock: Clock, report_printer=None):
         self._cfg = settings
         self._hall, self._outbox, self._sender = hall, outbox, sender
         self._printer, self._clock = printer, clock
+        self._report_printer = report_printer      # A4 (ports.ReportPrinter); None: none here
         self._events: queue.Queue = queue.Queue()
         self._subscribers: list[Callable[[Snapshot], None]] = []
         self._session = S.Session()
@@ -178,6 +179,14 @@ class Controller:
             self._publish()
             self._session = S.transition(s, self._fetch_progress(s.wanted_no, s.card.id_number),
                                          self._clock.monotonic(), self._cfg.timeouts)
+        s = self._session
+        if s.state is S.State.CREDIT and s.credit_request and s.message == "正在查询…":
+            self._publish()
+            self._session = S.transition(s, self._fetch_credit(*s.credit_request),
+                                         self._clock.monotonic(), self._cfg.timeouts)
+        if isinstance(event, S.PrintCredit) and self._session.state is S.State.CREDIT_REPORT:
+            self._session = S.transition(self._session, self._print_credit(event.a4),
+                                         self._clock.monotonic(), self._cfg.timeouts)
         if after is S.State.REVIEW and before is S.State.FORM:
             # Say it *before* the user submits: paper out means no receipt (issue #5).
             self._devices["printer"] = self._printer.status()
@@ -238,7 +247,9 @@ class Controller:
         if payload.kind == "receipt":
             return S.ReceiptScanned(payload.application_no)
         if payload.kind == "business_licence":
-            return S.Say("已识别营业执照。企业信用报告查询即将开放")
+            if self._session.state is S.State.CREDIT and self._session.card is not None:
+                return S.LicenceScanned(payload.uscc, code.text or "")
+            return S.Say("已识别营业执照。查询企业信用报告请先放身份证，再点“信用报告查询打印”")
         if payload.kind == "appointment":
             return S.Say("已识别预约码。预约签到请到取号机或窗口办理")
         return S.Say(payload.message)   # 无法识别此二维码（内容：…）, escaped and truncated
@@ -261,6 +272,32 @@ class Controller:
             if e.status == 404:
                 return S.ShowProgress(None, "没有查到这份申请，或它不是您本人的申请")
             return S.ShowProgress(None, "暂时无法查询，请咨询工作人员")
+
+    def _fetch_credit(self, kind: str, code: str, licence_qr: str):
+        card = self._session.card
+        try:
+            return S.ShowCredit(self._hall.credit_report(kind, code, card.name, card.id_number, licence_qr))
+        except HallUnavailable:
+            return S.ShowCredit(None, "网络中断，暂时无法查询，请稍后再试")
+        except HallRejected as e:
+            if e.status in (403, 404):
+                return S.ShowCredit(None, "只能查询本人或本人担任法定代表人的企业的信用报告")
+            return S.ShowCredit(None, "暂时无法查询，请咨询工作人员")
+
+    def _print_credit(self, a4: bool):
+        report = self._session.credit
+        if a4:
+            if self._report_printer is None:
+                return S.Say("本终端未配置A4打印机，请打印摘要，或凭报告编号到窗口打印")
+            result = self._report_printer.print_report(report)
+            log.info("A4 credit report %s: sent=%s", report.report_no, result.sent)
+            return S.Say("完整报告已送打印机，请到A4打印机取件" if result.sent else "完整报告已生成，请到窗口打印")
+        doc = credit_summary(job_id=f"{self._cfg.terminal_id}-{report.report_no}", hall_name=self._cfg.hall_name,
+                             terminal_id=self._cfg.terminal_id, report=report,
+                             printed_at=china_time(self._clock.now()))
+        result = self._printer.print(doc)
+        self._devices["printer"] = result.status
+        return S.Say("信用报告摘要已打印，请取走" if result.ok else (result.message or "打印失败"))
 
     def _queue_evaluation(self, rate: S.Rate) -> None:
         """好差评 goes through the outbox like an application: a rating is never lost, and it is

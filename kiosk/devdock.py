@@ -12,8 +12,10 @@ log = logging.getLogger(__name__)
 
 
 class DockActions:
-    def __init__(self, simulators, embedded_hall, cards, camera=None, last_application=lambda: ""):
+    def __init__(self, simulators, embedded_hall, cards, camera=None, last_application=lambda: "",
+                 licence: str = ""):
         self._sims, self._hall, self._cards = simulators, embedded_hall, cards
+        self._licence = licence
         self._camera, self._last_application = camera, last_application
         self._card_index = 0
 
@@ -43,8 +45,8 @@ class DockActions:
             self._async(self._camera.show_payload, no)
 
     def show_licence_qr(self) -> None:
-        if self._camera is not None:
-            self._async(self._camera.show_payload, "91320102MA1XXXXX0T")
+        if self._camera is not None and self._licence:
+            self._async(self._camera.show_payload, self._licence)
 
     def network_down(self) -> None:
         if self._hall is not None:

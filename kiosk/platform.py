@@ -16,6 +16,8 @@ from urllib3.util.retry import Retry
 
 from kiosk.domain.application import Application
 from kiosk.domain.catalogue import Catalog, CatalogError
+from kiosk.domain.credit import report_from_json
+from kiosk.domain.credit_report import CreditReport
 from kiosk.domain.progress import Progress
 from kiosk.ports import HallRejected, HallUnavailable, RemoteCommand, SubmitResult
 
@@ -83,6 +85,15 @@ class HallHttpClient:
     def applications_of(self, id_number: str) -> list[Progress]:
         r = self._call("GET", "/api/v1/applications", params={"applicant": id_number})
         return [Progress.from_json(a) for a in r.json().get("applications", [])]
+
+    def credit_report(self, kind: str, code: str, requester_name: str, requester_id: str,
+                      licence_qr: str = "") -> CreditReport:
+        """信用报告 for a person (kind "person", their own ID number) or an enterprise (its
+        统一社会信用代码; the hall checks the requester is its legal representative, or the licence QR)."""
+        body = {"subject": {"kind": kind, "code": code},
+                "requester": {"name": requester_name, "id_number": requester_id}, "licence_qr": licence_qr}
+        r = self._call("POST", "/api/v1/credit-reports", json=body)
+        return report_from_json(r.json())
 
     def evaluate(self, evaluation: dict, idempotency_key: str) -> dict:
         """好差评: {level, reasons, comment?, application_no?, matter_code} -> the hall's record."""

@@ -85,6 +85,12 @@ class ReceiptPrinter(Protocol):
     def status(self) -> DeviceStatus: ...
 
 
+class ReportPrinter(Protocol):
+    """A4: the full credit report (a PDF to CUPS, or kept as a file). Returns an object with
+    .sent (bool), .pdf (path) and .message (plain Chinese)."""
+    def print_report(self, report) -> object: ...
+
+
 @dataclass(frozen=True)
 class SubmitResult:
     application_no: str

@@ -34,6 +34,8 @@ class State(enum.Enum):
     REVIEW = "review"
     SUBMITTING = "submitting"
     DONE = "done"
+    CREDIT = "credit"                    # 信用报告: whose report (本人 / 企业)
+    CREDIT_REPORT = "credit_report"      # the summary on screen, print it
     PROGRESS = "progress"                # an identified person's applications
     PROGRESS_DETAIL = "progress_detail"  # one application's timeline
     EVALUATE = "evaluate"
@@ -67,6 +69,9 @@ class Session:
     applications: tuple = ()     # PROGRESS: kiosk.domain.progress.Progress, newest first
     progress: object = None      # PROGRESS_DETAIL: the Progress shown
     wanted_no: str = ""          # a scanned receipt's number, waiting for the card to prove it
+    credit: object = None        # CREDIT_REPORT: kiosk.domain.credit_report.CreditReport
+    credit_request: tuple = ()   # (kind, code, licence_qr) being fetched
+    waiting_licence: bool = False  # CREDIT: the enterprise's 电子营业执照 QR is expected
     audience: str = ""           # matter list filter: "" everyone, "个人", "法人"
     query: str = ""              # matter list search: hanzi or pinyin initials
     last_activity: float = 0.0   # monotonic seconds
@@ -143,6 +148,35 @@ class OpenApplication:
 class ShowProgress:
     progress: object = None
     message: str = ""
+
+
+@dataclass(frozen=True)
+class OpenCredit:
+    pass
+
+
+@dataclass(frozen=True)
+class RequestCredit:
+    kind: str                    # "person" (the card holder's own) | "enterprise"
+    code: str = ""               # enterprise: 统一社会信用代码 (from the licence QR)
+    licence_qr: str = ""
+
+
+@dataclass(frozen=True)
+class ShowCredit:
+    report: object = None
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class PrintCredit:
+    a4: bool = False             # False: the summary slip; True: the full report on A4
+
+
+@dataclass(frozen=True)
+class LicenceScanned:
+    uscc: str
+    payload: str
 
 
 @dataclass(frozen=True)
@@ -239,6 +273,7 @@ class Tick:
 
 
 _BACK = {State.MATTERS: State.HOME, State.GUIDE: State.MATTERS, State.FORM: State.GUIDE, State.PROGRESS: State.HOME,
+         State.CREDIT: State.HOME,
          State.REVIEW: State.FORM, State.EVALUATE: State.DONE}
 
 
@@ -284,6 +319,22 @@ def _apply(s: Session, event) -> Session | None:
     match (s.state, event):
         case (State.HOME, OpenMatters()):
             return replace(s, state=State.MATTERS)
+        case (State.HOME, OpenCredit()):
+            return replace(s, state=State.CREDIT, waiting_licence=False)
+        case (State.CREDIT, RequestCredit(kind="enterprise", code="")):
+            return replace(s, waiting_licence=True, message="请将企业电子营业执照二维码对准摄像头")
+        case (State.CREDIT, LicenceScanned(uscc=code, payload=payload)):
+            return replace(s, credit_request=("enterprise", code, payload), waiting_licence=False,
+                           message="正在查询…")
+        case (State.CREDIT, RequestCredit(kind=kind, code=code, licence_qr=qr)):
+            code = s.card.id_number if kind == "person" else code
+            return replace(s, credit_request=(kind, code, qr), waiting_licence=False, message="正在查询…")
+        case (State.CREDIT, ShowCredit(report=r, message=msg)):
+            if r is None:
+                return replace(s, credit_request=(), message=msg)
+            return replace(s, state=State.CREDIT_REPORT, credit=r, credit_request=(), message=msg)
+        case (State.CREDIT_REPORT, Back()):
+            return replace(s, state=State.CREDIT, credit=None)
         case (State.HOME, OpenProgress()):
             return replace(s, state=State.PROGRESS, applications=(), message="正在查询…")
         case (State.PROGRESS, ShowApplications(applications=apps, message=msg)):

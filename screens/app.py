@@ -22,6 +22,7 @@ from screens.attract import AttractScreen
 from screens.done import DoneScreen
 from screens.evaluate import EvaluateScreen
 from screens.countdown import CountdownOverlay
+from screens.credit import CreditReportScreen, CreditScreen
 from screens.form import FormScreen
 from screens.guide import GuideScreen
 from screens.home import HomeScreen
@@ -44,6 +45,7 @@ SCREENS = {
     "review": ReviewScreen, "submitting": SubmittingScreen, "done": DoneScreen,
     "evaluate": EvaluateScreen, "thanks": ThanksScreen,
     "progress": ProgressScreen, "progress_detail": ProgressDetailScreen,
+    "credit": CreditScreen, "credit_report": CreditReportScreen,
     "maintenance": MaintenanceScreen,
 }
 ESCAPE = 27

@@ -288,6 +288,42 @@ class Autopilot:
         self.wait_screen("home")
         self.tap("btn_logout")
         self.wait_screen("attract")
+        self.credit_reports()
+
+    def credit_reports(self) -> None:
+        """The legal representative of a sample enterprise: own report, print the summary; the
+        enterprise's report via its e-licence QR, print it on A4 (a PDF in the demo)."""
+        self.actions.remove_card()
+        time.sleep(1.0)
+        self.actions.swap_card()        # the next card on the dock: 王演示, a legal representative
+        self.wait_screen("home")
+        self.tap("btn_credit")
+        self.wait_screen("credit")
+        self.shot("15-credit-choose")
+        self.tap("btn_person")
+        self.wait_screen("credit_report", lambda s: s.session.credit is not None)
+        self.shot("16-credit-person")
+        self.tap("btn_print_summary")
+        self.wait_screen("credit_report", lambda s: "打印" in s.session.message)
+        self.summary["credit_person"] = self.app.current_snapshot.session.credit.report_no
+        self.tap("btn_back")
+        self.wait_screen("credit")
+        self.tap("btn_enterprise")
+        self.wait_screen("credit", lambda s: s.session.waiting_licence)
+        self.actions.show_licence_qr()
+        self.wait_screen("credit_report", lambda s: s.session.credit is not None
+                         and s.session.credit.subject.kind == "enterprise")
+        self.shot("17-credit-enterprise")
+        self.tap("btn_print_a4")
+        self.wait_screen("credit_report", lambda s: "完整报告" in s.session.message)
+        self.shot("18-credit-a4")
+        self.summary["credit_enterprise"] = self.app.current_snapshot.session.credit.report_no
+        self.tap("btn_back")
+        self.wait_screen("credit")
+        self.tap("btn_back")
+        self.wait_screen("home")
+        self.tap("btn_logout")
+        self.wait_screen("attract")
 
     def run_guest(self) -> dict:
         """游客 reads a guide, is told to place the card, identifies in place, starts the form,

@@ -1,5 +1,5 @@
 """Home: what the identified user can do."""
-from kiosk.session import Finish, OpenMatters, OpenProgress
+from kiosk.session import Finish, OpenCredit, OpenMatters, OpenProgress
 from screens.base import KioskScreen, tr
 from screens.status_text import printer_problem
 
@@ -10,6 +10,9 @@ class HomeScreen(KioskScreen):
         card = snap.session.card
         self.ids.greeting.text = tr("您好，{name}").format(name=card.masked_name if card else "")
         self.ids.printer_hint.text = tr(snap.session.message) or tr(printer_problem(snap.devices))
+
+    def open_credit(self):
+        self.post(OpenCredit())
 
     def open_progress(self):
         self.post(OpenProgress())

@@ -22,6 +22,15 @@ SAMPLE_CARD_2 = IdentityCard(
     authority="南京市公安局鼓楼分局",
     valid_from=dt.date(2012, 6, 1), valid_to=None,
 )
+# The legal representative of 南京梅园示例餐饮有限公司 in the hall's sample credit data
+# (hall/sample_data/credit_sample.json): the demo's credit report walk uses this card.
+LEGAL_REP_CARD = IdentityCard(
+    name="王演示", sex="男", nation="汉", birth=dt.date(1980, 1, 1),
+    address="江苏省南京市玄武区长江路1号", id_number="320102198001011019",
+    authority="南京市公安局玄武分局",
+    valid_from=dt.date(2016, 1, 1), valid_to=dt.date(2036, 1, 1),
+)
+LEGAL_REP_LICENCE = "91320102MA0079192H"     # that enterprise's 统一社会信用代码 (its licence QR)
 EXPIRED_CARD = IdentityCard(
     name="王老五", sex="男", nation="满", birth=dt.date(1960, 8, 8),
     address="江苏省南京市秦淮区夫子庙3号", id_number="320102196008080018",

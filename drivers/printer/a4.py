@@ -215,5 +215,18 @@ def print_credit_report(report: CreditReport, out_dir: str | Path, queue: str = 
     return send_to_cups(pdf, queue, title=f"信用报告 {report.report_no}")
 
 
+class A4ReportPrinter:
+    """The kiosk's A4 port: the full credit report as a PDF, to CUPS when a queue is set."""
+
+    def __init__(self, out_dir: str | Path, queue: str = ""):
+        self._out_dir, self._queue = Path(out_dir), queue
+
+    def print_report(self, report: CreditReport) -> A4Result:
+        try:
+            return print_credit_report(report, self._out_dir, self._queue)
+        except OSError as e:       # a full disk or an unwritable folder: say so, never crash
+            return A4Result(self._out_dir, False, message=f"报告文件无法保存（{e.strerror}），请联系工作人员")
+
+
 def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_-]", "_", name)

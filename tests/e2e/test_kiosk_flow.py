@@ -23,7 +23,8 @@ EXPECTED_SCREENS = ["01-attract", "02-home", "02b-home-english", "02c-home-engli
                     "06-form-errors", "06b-form-keyboard-numeric", "06c-form-keyboard-pinyin",
                     "07-review", "08-done", "09-evaluate-reason-required", "10-thanks",
                     "11-attract-again", "12-progress-scan-needs-card", "13-progress-detail",
-                    "14-progress-list"]
+                    "14-progress-list", "15-credit-choose", "16-credit-person", "17-credit-enterprise",
+                    "18-credit-a4"]
 
 
 def run_demo(scenario: str, *extra: str) -> Path:
@@ -70,10 +71,13 @@ def test_card_to_printed_receipt_online():
     assert summary["queued"] is False and summary["printed"] is True
     assert summary["typed"] == {"phone": "13912345678", "site_address": "玄武区"}   # keyed on screen
     assert summary["progress_status"] == "已提交"          # the hall's answer to the scanned receipt
+    # credit: the summary slip printed, the enterprise's A4 report written as a PDF
+    assert len(receipts) == 2 and summary["credit_enterprise"] != summary["credit_person"]
+    [pdf] = (out / "reports").glob("*.pdf")
+    assert summary["credit_enterprise"] in pdf.name
     number = summary["application_no"]
     assert is_valid_application_no(number)
     receipts = sorted((out / "receipts").glob("*.png"))
-    assert len(receipts) == 1
     assert decode_qr(receipts[0]) == [number]                 # the QR on paper is the hall's number
     rows = hall_applications(out)
     assert [r[0] for r in rows] == [number]                   # ... and the hall's database holds it
@@ -82,7 +86,7 @@ def test_card_to_printed_receipt_online():
 @pytest.mark.e2e
 def test_hall_down_gives_pending_receipt_then_uploads_once():
     out = run_demo("offline")
-    check_screens(out, [s for s in EXPECTED_SCREENS if not s.startswith(("12-", "13-", "14-"))])
+    check_screens(out, [s for s in EXPECTED_SCREENS if s < "12"])
     summary = json.loads((out / "autopilot.json").read_text("utf-8"))
     assert summary["queued"] is True and summary["application_no"].startswith("DS")
     assert summary["uploaded"] is True

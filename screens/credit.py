@@ -1,0 +1,60 @@
+"""信用报告: choose whose report, then the summary on screen (sections, counts, 已修复) and print."""
+from kivy.uix.label import Label
+
+from kiosk.session import Back, PrintCredit, RequestCredit
+from screens import theme
+from screens.base import KioskScreen, fs, tr
+
+
+class CreditScreen(KioskScreen):
+    def render(self, snap):
+        super().render(snap)
+        self.ids.message.text = tr(snap.session.message)
+
+    def person(self):
+        self.post(RequestCredit("person"))
+
+    def enterprise(self):
+        self.post(RequestCredit("enterprise"))
+
+    def back(self):
+        self.post(Back())
+
+
+class CreditReportScreen(KioskScreen):
+    def render(self, snap):
+        super().render(snap)
+        s = snap.session
+        self.ids.message.text = tr(s.message)
+        r = s.credit
+        grid = self.ids.lines
+        grid.clear_widgets()
+        if r is None:
+            return
+        rows = [(f"{tr('报告编号')}：{r.report_no}", theme.TEXT),
+                (f"{tr('信用主体')}：{r.subject.printed_name}", theme.TEXT),
+                (f"{tr(r.subject.code_label)}：{r.subject.printed_code}", theme.TEXT),
+                (f"{tr('生成时间')}：{r.generated_at.strftime('%Y-%m-%d %H:%M')}", theme.TEXT),
+                (f"{tr('核验码')}：{r.verify_code}", theme.TEXT)]
+        for section in r.sections:
+            line = f"{section.title}：{section.total} {tr('条')}"
+            if section.repaired:
+                line += f"（{tr('其中已修复')} {section.repaired} {tr('条')}）"
+            rows.append((line, theme.ACCENT if section.total and "失信" in section.title else theme.PRIMARY))
+        for text, color in rows:
+            lab = Label(text=text, font_size=fs(26), color=color, size_hint_y=None, halign="left", valign="top")
+            lab.bind(width=lambda w, v: setattr(w, "text_size", (v, None)),
+                     texture_size=lambda w, ts: setattr(w, "height", ts[1] + 6))
+            grid.add_widget(lab)
+
+    def print_summary(self):
+        self.post(PrintCredit(a4=False))
+
+    def print_a4(self):
+        self.post(PrintCredit(a4=True))
+
+    def back(self):
+        self.post(Back())
+
+    def wipe(self):
+        self.ids.lines.clear_widgets()
