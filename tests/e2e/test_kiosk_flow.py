@@ -71,14 +71,15 @@ def test_card_to_printed_receipt_online():
     assert summary["queued"] is False and summary["printed"] is True
     assert summary["typed"] == {"phone": "13912345678", "site_address": "玄武区"}   # keyed on screen
     assert summary["progress_status"] == "已提交"          # the hall's answer to the scanned receipt
-    # credit: the summary slip printed, the enterprise's A4 report written as a PDF
-    assert len(receipts) == 2 and summary["credit_enterprise"] != summary["credit_person"]
-    [pdf] = (out / "reports").glob("*.pdf")
-    assert summary["credit_enterprise"] in pdf.name
     number = summary["application_no"]
     assert is_valid_application_no(number)
     receipts = sorted((out / "receipts").glob("*.png"))
     assert decode_qr(receipts[0]) == [number]                 # the QR on paper is the hall's number
+    # credit: the summary slip printed (its QR verifies the report), the enterprise's A4 report a PDF
+    assert len(receipts) == 2 and summary["credit_enterprise"] != summary["credit_person"]
+    assert any(summary["credit_person"] in text for text in decode_qr(receipts[1]))
+    [pdf] = (out / "reports").glob("*.pdf")
+    assert summary["credit_enterprise"] in pdf.name
     rows = hall_applications(out)
     assert [r[0] for r in rows] == [number]                   # ... and the hall's database holds it
 
