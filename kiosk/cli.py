@@ -163,8 +163,11 @@ def _report(out: Path, summary: dict) -> None:
     print()
     print(f"演示完成 / demo finished: {out.resolve()}")
     print(f"  screenshots: {out.resolve() / 'screens'} ({len(summary['screens'])})")
+    for receipt in receipts:
+        print(f"  receipt:     {receipt.resolve()}")
+    for report in sorted((out / "reports").glob("*.pdf")):
+        print(f"  A4 report:   {report.resolve()}")
     if "application_no" in summary:
-        print(f"  receipt:     {receipts[-1].resolve() if receipts else 'none printed'}")
         print(f"  application: {summary['application_no']} (queued={summary.get('queued')})")
 
 
