@@ -13,36 +13,22 @@ import re
 import secrets
 from dataclasses import asdict
 
-from stdnum.iso7064 import mod_37_36
-
 from kiosk.domain.credit_report import CreditReport, CreditRow, CreditSection, CreditSubject
+from kiosk.domain.serial_no import CREDIT_REPORT
 
-REPORT_PREFIX = "XY"
-MAX_SEQUENCE = 99_999
-_SHAPE = re.compile(r"XY(\d{8})(\d{5})[0-9A-Z]", re.ASCII)
+REPORT_PREFIX = CREDIT_REPORT.prefix
+MAX_SEQUENCE = CREDIT_REPORT.max_sequence
 # No 0/O, 1/I/L, 5/S, 8/B, 2/Z: a verify code is read off paper and typed by a person.
 VERIFY_ALPHABET = "ACDEFGHJKMNPQRTUVWXY34679"
 VERIFY_LENGTH = 8
 
 
 def make_report_no(date: dt.date, seq: int) -> str:
-    if isinstance(seq, bool) or not isinstance(seq, int) or not 1 <= seq <= MAX_SEQUENCE:
-        raise ValueError(f"daily sequence must be an integer in 1..{MAX_SEQUENCE}, got {seq!r}")
-    body = f"{REPORT_PREFIX}{date:%Y%m%d}{seq:05d}"
-    return body + mod_37_36.calc_check_digit(body)
+    return CREDIT_REPORT.make(date, seq)
 
 
 def is_valid_report_no(s: object) -> bool:
-    if not isinstance(s, str):
-        return False
-    m = _SHAPE.fullmatch(s)
-    if m is None or int(m.group(2)) == 0:
-        return False
-    try:
-        dt.datetime.strptime(m.group(1), "%Y%m%d")
-    except ValueError:
-        return False
-    return mod_37_36.is_valid(s)
+    return CREDIT_REPORT.is_valid(s)
 
 
 def new_verify_code() -> str:

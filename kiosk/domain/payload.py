@@ -26,9 +26,9 @@ from typing import Sequence
 from urllib.parse import parse_qsl, urlsplit
 
 from stdnum.cn import uscc as _uscc
-from stdnum.iso7064 import mod_37_36
 
 from kiosk.domain.application_no import is_valid_application_no
+from kiosk.domain.serial_no import APPOINTMENT as APPOINTMENT_NO
 
 # -- text ----------------------------------------------------------------------------------------
 
@@ -314,8 +314,7 @@ _URL_SHAPE = re.compile(r"https?://[\x21-\x7e]{1,2040}", re.ASCII | re.IGNORECAS
 
 # 预约码 (appointment codes) our hall issues. No format exists elsewhere yet, so it mirrors the
 # application number: YY + YYYYMMDD + 4-digit daily sequence + ISO 7064 Mod 37,36 check.
-APPOINTMENT_PREFIX = "YY"
-_APPOINTMENT_SHAPE = re.compile(r"YY(\d{8})(\d{4})[0-9A-Z]", re.ASCII)
+APPOINTMENT_PREFIX = APPOINTMENT_NO.prefix
 
 
 @dataclass(frozen=True)
@@ -382,24 +381,12 @@ def _licence(s: str, text: str, shown: str) -> Payload:
 
 
 def is_valid_appointment_no(s: object) -> bool:
-    if not isinstance(s, str):
-        return False
-    m = _APPOINTMENT_SHAPE.fullmatch(s)
-    if m is None or int(m.group(2)) == 0:
-        return False
-    try:
-        dt.datetime.strptime(m.group(1), "%Y%m%d")
-    except ValueError:
-        return False
-    return mod_37_36.is_valid(s)
+    return APPOINTMENT_NO.is_valid(s)
 
 
 def make_appointment_no(date: dt.date, seq: int) -> str:
     """The `seq`-th appointment (1-based) for `date`, e.g. YY202611280001 + check."""
-    if isinstance(seq, bool) or not isinstance(seq, int) or not 1 <= seq <= 9999:
-        raise ValueError(f"appointment sequence must be an integer in 1..9999, got {seq!r}")
-    body = f"{APPOINTMENT_PREFIX}{date:%Y%m%d}{seq:04d}"
-    return body + mod_37_36.calc_check_digit(body)
+    return APPOINTMENT_NO.make(date, seq)
 
 
 # -- showing a payload -------------------------------------------------------------------------
