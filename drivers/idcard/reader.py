@@ -38,11 +38,7 @@ log = logging.getLogger(__name__)
 
 # What a vanished device raises. pyserial lets termios.error (not an OSError) escape from
 # tcflush/tcsetattr on POSIX when a USB adapter or a pty disappears.
-try:
-    import termios
-    PORT_ERRORS: tuple[type[BaseException], ...] = (serial.SerialException, OSError, termios.error)
-except ImportError:     # Windows
-    PORT_ERRORS = (serial.SerialException, OSError)
+from drivers.serial_link import keep_port_open
 
 REOPEN_INTERVAL = 0.5   # s between attempts to (re)open a missing port: "ok" within 2 s of re-plug
 READ_SLICE = 0.05       # s: longest blocking read, so stop() is honoured promptly
@@ -146,35 +142,10 @@ class SerialIdCardReader:
 
     # -- thread -------------------------------------------------------------------------------
     def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                ser = self._serial_factory(self.port, baudrate=self.baudrate, timeout=READ_SLICE,
-                                           write_timeout=self.reply_timeout)
-            except (*PORT_ERRORS, ValueError) as exc:   # ValueError: malformed port URL
-                if self._set_status(DeviceStatus.absent(f"读卡器未连接（{self.port}）")):
-                    log.warning("cannot open ID card reader port %s: %s", self.port, exc)
-                self._stop.wait(REOPEN_INTERVAL)
-                continue
-            try:
-                self._serve(ser)
-            except _Stopping:
-                break
-            except PORT_ERRORS as exc:
-                log.warning("ID card reader port %s lost: %s", self.port, exc)
-                self._set_status(DeviceStatus.absent(f"读卡器连接中断（{self.port}）"))
-                self._stop.wait(REOPEN_INTERVAL)
-            except Exception:   # a bug here must not leave a dead thread behind an "ok" status
-                log.exception("ID card reader thread error; reopening %s", self.port)
-                self._set_status(DeviceStatus.fault("internal", "读卡器驱动内部错误"))
-                self._stop.wait(REOPEN_INTERVAL)
-            finally:
-                self._close(ser)
-
-    def _close(self, ser: serial.SerialBase) -> None:
-        try:
-            ser.close()
-        except PORT_ERRORS as exc:     # the device may already be gone
-            log.debug("closing %s: %s", self.port, exc)
+        keep_port_open(device="读卡器", port=self.port, serve=self._serve, set_status=self._set_status,
+                       open_port=lambda: self._serial_factory(self.port, baudrate=self.baudrate, timeout=READ_SLICE,
+                                                              write_timeout=self.reply_timeout),
+                       stop=self._stop, reopen_s=REOPEN_INTERVAL, stopping=(_Stopping,))
 
     def _serve(self, ser: serial.SerialBase) -> None:
         """Talk to an open port until it fails (raises) or stop() is called."""

@@ -23,11 +23,7 @@ from .pipeline import Deduper
 
 log = logging.getLogger(__name__)
 
-try:
-    import termios
-    PORT_ERRORS: tuple[type[BaseException], ...] = (serial.SerialException, OSError, termios.error)
-except ImportError:     # Windows
-    PORT_ERRORS = (serial.SerialException, OSError)
+from drivers.serial_link import keep_port_open
 
 REOPEN_INTERVAL = 1.0   # s between attempts to (re)open a missing port
 READ_SLICE = 0.05       # s: longest blocking read, so stop() is honoured promptly
@@ -79,33 +75,12 @@ class SerialCodeScanner:
 
     # -- thread -------------------------------------------------------------------------------
     def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                ser = self._serial_factory(self.port, baudrate=self.baudrate, timeout=READ_SLICE)
-            except (*PORT_ERRORS, ValueError) as exc:   # ValueError: malformed port URL
-                if self._set_status(DeviceStatus.absent(f"扫码器未连接（{self.port}）")):
-                    log.warning("cannot open scanner port %s: %s", self.port, exc)
-                self._stop.wait(REOPEN_INTERVAL)
-                continue
-            self._set_status(DeviceStatus.ok())
-            try:
-                self._read_lines(ser)
-            except PORT_ERRORS as exc:
-                log.warning("scanner port %s lost: %s", self.port, exc)
-                self._set_status(DeviceStatus.absent(f"扫码器连接中断（{self.port}）"))
-                self._stop.wait(REOPEN_INTERVAL)
-            except Exception:   # a bug here must not leave a dead thread behind an "ok" status
-                log.exception("serial scanner thread error; reopening %s", self.port)
-                self._set_status(DeviceStatus.fault("internal", "扫码器驱动内部错误"))
-                self._stop.wait(REOPEN_INTERVAL)
-            finally:
-                self._close(ser)
-
-    def _close(self, ser: serial.SerialBase) -> None:
-        try:
-            ser.close()
-        except PORT_ERRORS as exc:     # the device may already be gone
-            log.debug("closing %s: %s", self.port, exc)
+        def serve(ser: serial.SerialBase) -> None:
+            self._set_status(DeviceStatus.ok())      # a scanner only talks when a code comes
+            self._read_lines(ser)
+        keep_port_open(device="扫码器", port=self.port, serve=serve, set_status=self._set_status,
+                       open_port=lambda: self._serial_factory(self.port, baudrate=self.baudrate, timeout=READ_SLICE),
+                       stop=self._stop, reopen_s=REOPEN_INTERVAL)
 
     def _read_lines(self, ser: serial.SerialBase) -> None:
         buf = bytearray()
