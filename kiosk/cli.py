@@ -87,12 +87,20 @@ def _run(cfg: KioskConfig) -> int:
     runtime = build_runtime(cfg, out_dir=data_dir)
     _prepare_kivy(data_dir / ".kivy", cfg)
     from screens.app import KioskApp
+    app = KioskApp(runtime.controller, frame_source=runtime.scanner.latest_frame)
+    restarted = {"asked": False}
+
+    def restart():
+        from kivy.clock import Clock
+        restarted["asked"] = True
+        Clock.schedule_once(lambda _dt: app.stop())
+    runtime.controller.on_restart(restart)
     runtime.start()
     try:
-        KioskApp(runtime.controller, frame_source=runtime.scanner.latest_frame).run()
+        app.run()
     finally:
         runtime.stop()
-    return 0
+    return 3 if restarted["asked"] else 0      # systemd's Restart=always brings it back
 
 
 def _demo(cfg: KioskConfig, out: Path, autopilot: bool, scenario: str) -> int:

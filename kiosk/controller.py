@@ -82,11 +82,14 @@ class ControllerSettings:
 
 class Controller:
     def __init__(self, settings: ControllerSettings, hall: HallClient, outbox: SqliteOutbox,
-                 sender: OutboxSender, printer: ReceiptPrinter, clock: Clock, report_printer=None):
+                 sender: OutboxSender, printer: ReceiptPrinter, clock: Clock, report_printer=None,
+                 request_restart: Callable[[], None] = lambda: None):
         self._cfg = settings
         self._hall, self._outbox, self._sender = hall, outbox, sender
         self._printer, self._clock = printer, clock
         self._report_printer = report_printer      # A4 (ports.ReportPrinter); None: none here
+        self._request_restart = request_restart
+        self._restart_pending = False
         self._events: queue.Queue = queue.Queue()
         self._subscribers: list[Callable[[Snapshot], None]] = []
         self._session = S.Session()
@@ -105,6 +108,10 @@ class Controller:
     def subscribe(self, fn: Callable[[Snapshot], None]) -> None:
         """fn is called on the controller thread: a UI must hop to its own thread itself."""
         self._subscribers.append(fn)
+
+    def on_restart(self, fn: Callable[[], None]) -> None:
+        """What the hall's `restart` command does (the UI stops the app; systemd restarts it)."""
+        self._request_restart = fn
 
     def start(self) -> None:
         self.post(ReloadCatalog())
@@ -138,6 +145,7 @@ class Controller:
                 self._session = S.Session()
             if self._observable() != self._published:   # most ticks change nothing: no redraw
                 self._publish()
+            self._restart_if_idle()
 
     def _observable(self) -> tuple:
         # last_activity alone changing (a touch) redraws nothing; the countdown's seconds do.
@@ -330,6 +338,12 @@ class Controller:
         self._devices["printer"] = result.status
         return S.Printed(result.ok, result.message or ("回执已打印，请取走" if result.ok else "回执打印失败"))
 
+    def _restart_if_idle(self) -> None:
+        if self._restart_pending and self._session.state is S.State.ATTRACT:
+            self._restart_pending = False
+            log.info("restarting on the hall's command")
+            self._request_restart()            # the app exits; systemd (Restart=always) starts it again
+
     def _apply_command(self, cmd: RemoteCommand) -> None:
         if cmd.kind == "maintenance_on":
             self._maintenance = True
@@ -338,6 +352,10 @@ class Controller:
             self._maintenance = False
         elif cmd.kind == "notice":
             self._notice = str(cmd.payload.get("text", ""))[:200]
+        elif cmd.kind == "reload_catalog":
+            self._load_catalog()
+        elif cmd.kind == "restart":
+            self._restart_pending = True       # done when nobody is in the middle of a visit
         else:
             log.warning("remote command %s not supported by this version", cmd.kind)
 

@@ -265,3 +265,20 @@ def test_expired_card_is_refused_with_a_reason(rig, matter):
     c.post(S.CardRead(expired))
     snap = wait(lambda s: "过期" in s.session.message)
     assert snap.screen == "attract" and snap.session.card is None
+
+
+def test_restart_waits_for_the_visit_to_end_and_reload_catalog(rig, matter, card):
+    c, hall, outbox, sender, printer, clock, wait = rig
+    restarts = []
+    c.on_restart(lambda: restarts.append(1))
+    c.post(S.CardRead(card))
+    wait(lambda s: s.screen == "home")
+    c.post(RemoteCommandReceived(RemoteCommand("9", "restart")))
+    c.post(RemoteCommandReceived(RemoteCommand("10", "reload_catalog")))
+    time.sleep(0.3)
+    assert restarts == []                       # a citizen is in the middle of a visit
+    c.post(S.Finish())
+    deadline = time.monotonic() + 3
+    while not restarts and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert restarts == [1]
