@@ -84,7 +84,10 @@ def build_runtime(cfg: KioskConfig, out_dir: Path) -> Runtime:
     controller = Controller(
         ControllerSettings(terminal_id=cfg.terminal.id, hall_name=cfg.terminal.hall_name,
                            timeouts=Timeouts(cfg.terminal.idle_timeout_s, cfg.terminal.idle_warning_s,
-                                            cfg.terminal.done_timeout_s)),
+                                            cfg.terminal.done_timeout_s),
+                           technician_pin=cfg.ui.technician_pin, hall_url=base_url,
+                           printer_name=f"{cfg.printer.driver} {cfg.printer.model}".strip(),
+                           printer_columns=cfg.printer.columns),
         hall=client, outbox=outbox, sender=sender, printer=printer, clock=clock,
         report_printer=build_report_printer(cfg.printer, out_dir))
     health = HealthMonitor(client, printer, post=controller.post, latest=lambda: controller.latest,

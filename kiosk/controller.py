@@ -7,6 +7,7 @@ Snapshot; the UI renders snapshots and nothing else.
 """
 from __future__ import annotations
 
+import hmac
 import logging
 import queue
 import threading
@@ -19,7 +20,7 @@ from kiosk import session as S
 from kiosk.clock import china_time
 from kiosk.domain.application import Applicant, Application
 from kiosk.domain.catalogue import Catalog, Matter
-from kiosk.domain.receipt import application_receipt, credit_summary
+from kiosk.domain.receipt import application_receipt, credit_summary, technician_test_page
 from kiosk.outbox import OutboxFull, OutboxSender, SqliteOutbox
 from kiosk.ports import (Clock, DeviceStatus, HallClient, HallRejected, HallUnavailable, OutboxItem,
                          ReceiptPrinter, RemoteCommand)
@@ -43,6 +44,16 @@ class RemoteCommandReceived:
 @dataclass(frozen=True)
 class CodeScanned:
     code: object                         # kiosk.domain.payload.ScannedCode
+
+
+@dataclass(frozen=True)
+class EnterPin:
+    pin: str
+
+
+@dataclass(frozen=True)
+class TestPrint:
+    pass
 
 
 @dataclass(frozen=True)
@@ -70,6 +81,7 @@ class Snapshot:
     notice: str = ""
     maintenance: bool = False
     seconds_left: int | None = None      # the idle countdown, while it shows
+    hall_url: str = ""                   # for the technician menu
 
 
 @dataclass(frozen=True)
@@ -78,6 +90,10 @@ class ControllerSettings:
     hall_name: str
     timeouts: S.Timeouts = field(default_factory=S.Timeouts)
     tick_s: float = 0.5
+    technician_pin: str = ""             # "" = technician menu disabled
+    hall_url: str = ""                   # shown in the technician menu
+    printer_name: str = ""
+    printer_columns: int = 48
 
 
 class Controller:
@@ -172,6 +188,12 @@ class Controller:
             event = S.CardProblem("您的身份证已过期，请使用有效证件，或到人工窗口办理")
         if isinstance(event, CodeScanned):
             event = self._scanned(event.code)
+        if isinstance(event, EnterPin):
+            # An empty configured PIN disables the menu; compare in constant time.
+            pin = self._cfg.technician_pin
+            event = S.PinChecked(bool(pin) and hmac.compare_digest(event.pin.encode(), pin.encode()))
+        if isinstance(event, TestPrint) and self._session.state is S.State.TECH:
+            event = self._test_print()
         before = self._session.state
         self._session = S.transition(self._session, event, self._clock.monotonic(), self._cfg.timeouts)
         after = self._session.state
@@ -338,6 +360,15 @@ class Controller:
         self._devices["printer"] = result.status
         return S.Printed(result.ok, result.message or ("回执已打印，请取走" if result.ok else "回执打印失败"))
 
+    def _test_print(self):
+        doc = technician_test_page(job_id=f"{self._cfg.terminal_id}-test-{uuid.uuid4().hex[:8]}",
+                                   hall_name=self._cfg.hall_name, terminal_id=self._cfg.terminal_id,
+                                   printer=self._cfg.printer_name, columns=self._cfg.printer_columns,
+                                   text_mode="native", printed_at=china_time(self._clock.now()))
+        result = self._printer.print(doc)
+        self._devices["printer"] = result.status
+        return S.Say("测试页已打印" if result.ok else (result.message or "打印失败"))
+
     def _restart_if_idle(self) -> None:
         if self._restart_pending and self._session.state is S.State.ATTRACT:
             self._restart_pending = False
@@ -370,7 +401,7 @@ class Controller:
                         catalog_message=self._catalog_message,
                         devices=MappingProxyType(dict(self._devices)),
                         notice=self._notice, maintenance=self._maintenance,
-                        seconds_left=self._seconds_left())
+                        seconds_left=self._seconds_left(), hall_url=self._cfg.hall_url)
         self._latest = snap
         for fn in self._subscribers:
             fn(snap)

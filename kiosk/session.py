@@ -36,6 +36,8 @@ class State(enum.Enum):
     DONE = "done"
     CREDIT = "credit"                    # 信用报告: whose report (本人 / 企业)
     CREDIT_REPORT = "credit_report"      # the summary on screen, print it
+    TECH_PIN = "tech_pin"                # technician menu: the PIN first
+    TECH = "tech"                        # technician menu
     PROGRESS = "progress"                # an identified person's applications
     PROGRESS_DETAIL = "progress_detail"  # one application's timeline
     EVALUATE = "evaluate"
@@ -180,6 +182,16 @@ class LicenceScanned:
 
 
 @dataclass(frozen=True)
+class OpenTechnician:
+    """The hidden gesture (five taps on the hall's name) on the attract screen."""
+
+
+@dataclass(frozen=True)
+class PinChecked:
+    ok: bool                     # the controller compares the PIN with the config, not the session
+
+
+@dataclass(frozen=True)
 class ToggleLanguage:
     pass
 
@@ -319,6 +331,12 @@ def _apply(s: Session, event) -> Session | None:
     match (s.state, event):
         case (State.HOME, OpenMatters()):
             return replace(s, state=State.MATTERS)
+        case (State.ATTRACT, OpenTechnician()):
+            return replace(s, state=State.TECH_PIN)
+        case (State.TECH_PIN, PinChecked(ok=ok)):
+            return replace(s, state=State.TECH) if ok else replace(s, message="PIN 错误")
+        case (State.TECH_PIN | State.TECH, Back()):
+            return Session()
         case (State.HOME, OpenCredit()):
             return replace(s, state=State.CREDIT, waiting_licence=False)
         case (State.CREDIT, RequestCredit(kind="enterprise", code="")):

@@ -32,6 +32,7 @@ from screens.matters import MattersScreen
 from screens.review import ReviewScreen
 from screens.progress import ProgressDetailScreen, ProgressScreen
 from screens.submitting import SubmittingScreen
+from screens.tech import TechPinScreen, TechScreen
 from screens.thanks import ThanksScreen
 
 from kiosk.session import Finish, KeepAlive
@@ -46,6 +47,7 @@ SCREENS = {
     "evaluate": EvaluateScreen, "thanks": ThanksScreen,
     "progress": ProgressScreen, "progress_detail": ProgressDetailScreen,
     "credit": CreditScreen, "credit_report": CreditReportScreen,
+    "tech_pin": TechPinScreen, "tech": TechScreen,
     "maintenance": MaintenanceScreen,
 }
 ESCAPE = 27

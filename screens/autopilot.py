@@ -289,6 +289,28 @@ class Autopilot:
         self.tap("btn_logout")
         self.wait_screen("attract")
         self.credit_reports()
+        self.technician()
+
+    def technician(self) -> None:
+        """Five taps on the hall's name, a wrong PIN, the right one, a test print, out."""
+        name = lambda: self.app.sm.current_screen.ids.header.children[-1]   # noqa: E731
+        for _ in range(5):
+            self._tap_widget(name)
+        self.wait_screen("tech_pin")
+        for key in "1234":
+            self._tap_widget(lambda k=key: self.app.sm.current_screen.find(f"key:{k}"))
+        self.tap("btn_ok")
+        self.wait_screen("tech_pin", lambda s: bool(s.session.message))
+        self.shot("19-tech-wrong-pin")
+        for key in "0000":
+            self._tap_widget(lambda k=key: self.app.sm.current_screen.find(f"key:{k}"))
+        self.tap("btn_ok")
+        self.wait_screen("tech")
+        self.tap("btn_test_print")
+        self.wait_screen("tech", lambda s: "测试页" in s.session.message)
+        self.shot("20-tech-menu")
+        self.tap("btn_back")
+        self.wait_screen("attract")
 
     def credit_reports(self) -> None:
         """The legal representative of a sample enterprise: own report, print the summary; the

@@ -31,6 +31,19 @@ class Header(BoxLayout):
     hall_name = StringProperty("")
     clock_text = StringProperty("")
     elder = BooleanProperty(False)
+    TAPS, WINDOW_S = 5, 3.0              # the technician's hidden gesture: 5 taps on the hall name
+    _taps: list = []
+
+    def on_touch_down(self, touch):
+        name = self.children[-1]         # the hall name label (first child)
+        if name.collide_point(*touch.pos):
+            now = time.monotonic()
+            self._taps = [t for t in self._taps if now - t < self.WINDOW_S] + [now]
+            if len(self._taps) >= self.TAPS:
+                self._taps = []
+                from kiosk.session import OpenTechnician
+                app().controller.post(OpenTechnician())   # only the attract screen accepts it
+        return super().on_touch_down(touch)
 
     def __init__(self, **kw):
         super().__init__(**kw)

@@ -130,6 +130,19 @@ EN = {
     "打印失败": "Printing failed",
     "已识别营业执照。查询企业信用报告请先放身份证，再点“信用报告查询打印”":
         "Business licence recognised. For the enterprise's credit report, place your ID card first, then tap Credit report.",
+    # technician menu
+    "技术人员菜单：请输入PIN": "Technician menu: enter the PIN",
+    "技术人员菜单": "Technician menu",
+    "确定": "OK",
+    "PIN 错误": "Wrong PIN",
+    "清空": "Clear",
+    "删除": "Delete",
+    "打印测试页": "Print a test page",
+    "终端编号": "Terminal",
+    "大厅地址": "Hall URL",
+    "软件版本": "Version",
+    "设备状态": "Devices",
+    "测试页已打印": "Test page printed",
     # countdown, maintenance
     "您还在办理吗？": "Are you still there?",
     "{n} 秒后将自动退出，并清除您的信息": "Logging out and clearing your data in {n} s",

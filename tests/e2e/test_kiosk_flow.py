@@ -24,7 +24,7 @@ EXPECTED_SCREENS = ["01-attract", "02-home", "02b-home-english", "02c-home-engli
                     "07-review", "08-done", "09-evaluate-reason-required", "10-thanks",
                     "11-attract-again", "12-progress-scan-needs-card", "13-progress-detail",
                     "14-progress-list", "15-credit-choose", "16-credit-person", "17-credit-enterprise",
-                    "18-credit-a4"]
+                    "18-credit-a4", "19-tech-wrong-pin", "20-tech-menu"]
 
 
 def run_demo(scenario: str, *extra: str) -> Path:
@@ -76,7 +76,7 @@ def test_card_to_printed_receipt_online():
     receipts = sorted((out / "receipts").glob("*.png"))
     assert decode_qr(receipts[0]) == [number]                 # the QR on paper is the hall's number
     # credit: the summary slip printed (its QR verifies the report), the enterprise's A4 report a PDF
-    assert len(receipts) == 2 and summary["credit_enterprise"] != summary["credit_person"]
+    assert len(receipts) == 3 and summary["credit_enterprise"] != summary["credit_person"]   # + test page
     assert any(summary["credit_person"] in text for text in decode_qr(receipts[1]))
     [pdf] = (out / "reports").glob("*.pdf")
     assert summary["credit_enterprise"] in pdf.name

@@ -282,3 +282,13 @@ def test_restart_waits_for_the_visit_to_end_and_reload_catalog(rig, matter, card
     while not restarts and time.monotonic() < deadline:
         time.sleep(0.02)
     assert restarts == [1]
+
+
+def test_empty_technician_pin_keeps_the_menu_locked(rig):
+    from kiosk.controller import EnterPin
+    c, hall, outbox, sender, printer, clock, wait = rig   # the rig configures no PIN
+    c.post(S.OpenTechnician())
+    wait(lambda s: s.screen == "tech_pin")
+    c.post(EnterPin(""))
+    snap = wait(lambda s: s.session.message == "PIN 错误")
+    assert snap.screen == "tech_pin"

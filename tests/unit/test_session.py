@@ -164,3 +164,15 @@ def test_language_and_elder_mode_last_one_session(matter, card):
     s = run([S.CardRead(card), S.ToggleLanguage(), S.ToggleElder()], start=S.Session())
     assert s.state is State.HOME and (s.lang, s.elder) == ("en", True)
     assert S.transition(s, S.Finish(), 9, T) == S.Session()      # the next person starts in 中文
+
+
+def test_technician_menu_only_from_attract_and_behind_the_pin(card):
+    home = S.transition(S.Session(), S.CardRead(card), 1, T)
+    assert S.transition(home, S.OpenTechnician(), 2, T).state is State.HOME   # not in a citizen's visit
+    s = S.transition(S.Session(), S.OpenTechnician(), 1, T)
+    assert s.state is State.TECH_PIN
+    wrong = S.transition(s, S.PinChecked(False), 2, T)
+    assert wrong.state is State.TECH_PIN and wrong.message == "PIN 错误"
+    menu = S.transition(s, S.PinChecked(True), 2, T)
+    assert menu.state is State.TECH
+    assert S.transition(menu, S.Back(), 3, T) == S.Session()
