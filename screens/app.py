@@ -6,6 +6,7 @@ with Clock.schedule_once — the only way widgets are touched (ARCHITECTURE §5,
 from __future__ import annotations
 
 import logging
+import threading
 from pathlib import Path
 from typing import Callable
 
@@ -96,6 +97,9 @@ class KioskApp(App):
         return root
 
     def on_start(self):
+        # Load the pinyin index off the Kivy thread now, so the first keyboard opens without a hitch.
+        from kiosk.domain.pinyin_ime import default_ime
+        threading.Thread(target=default_ime, name="pinyin-index", daemon=True).start()
         self.controller.subscribe(self._on_snapshot)
         if self.controller.latest is not None:
             self._on_snapshot(self.controller.latest)
