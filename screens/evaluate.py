@@ -12,18 +12,26 @@ class EvaluateScreen(KioskScreen):
     def on_kv_post(self, base_widget):
         for level, text in sorted(LEVELS.items(), reverse=True):
             b = Factory.LevelButton(text=text)
-            b.bind(on_release=lambda w, lv=level: self._choose(lv if w.state == "down" else 0))
+            b.bind(on_release=lambda w, lv=level: self._choose(lv if w.state == "down" else 0),
+                   state=self._relabel_levels)
             self.ids.levels.add_widget(b)
             self.dynamic[f"level:{level}"] = b
         for reason in DISSATISFIED_REASONS:
             b = Factory.ReasonButton(text=reason)
+            # chosen is shown by a mark as well as by colour (issue #7)
+            b.bind(state=lambda w, st, r=reason: setattr(w, "text", ("✓ " if st == "down" else "") + r))
             self.dynamic[f"reason:{reason}"] = b
+
+    def _relabel_levels(self, *_):
+        for level, text in LEVELS.items():
+            b = self.dynamic[f"level:{level}"]
+            label = text if app().lang == "zh" else LEVELS_EN[level]
+            b.text = ("✓ " if b.state == "down" else "") + label
 
     def render(self, snap):
         super().render(snap)
         self.ids.message.text = tr(snap.session.message)
-        for level, text in LEVELS.items():
-            self.dynamic[f"level:{level}"].text = text if app().lang == "zh" else LEVELS_EN[level]
+        self._relabel_levels()
 
     def _choose(self, level):
         self.level = level
