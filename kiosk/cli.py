@@ -31,9 +31,11 @@ def main(argv=None) -> int:
     d.add_argument("--out", default="demo-out", help="where screenshots, receipts and the hall's data go")
     d.add_argument("--autopilot", action="store_true",
                    help="walk the whole flow by itself, save screenshots and the receipt, exit")
-    d.add_argument("--scenario", choices=("online", "offline", "guest"), default="online",
+    d.add_argument("--scenario", choices=("online", "offline", "guest", "soak"), default="online",
                    help="offline: the hall goes down before submitting (待上传), then comes back; "
-                        "guest: browse as 游客, identify on the guide, walk away (idle countdown)")
+                        "guest: browse as 游客, identify on the guide, walk away (idle countdown); "
+                        "soak: many short visits, memory per visit (make bench)")
+    d.add_argument("--sessions", type=int, default=100, help="soak: how many visits")
     d.add_argument("--idle-timeout", type=float, help="override terminal.idle_timeout_s (seconds)")
     d.add_argument("--idle-warning", type=float, help="override terminal.idle_warning_s (seconds)")
     sub.add_parser("doctor", help="check config, devices and the hall; say what to fix")
@@ -57,7 +59,8 @@ def main(argv=None) -> int:
         terminal = dataclasses.replace(
             cfg.terminal, idle_timeout_s=args.idle_timeout or cfg.terminal.idle_timeout_s,
             idle_warning_s=args.idle_warning or cfg.terminal.idle_warning_s)
-        return _demo(dataclasses.replace(cfg, terminal=terminal), Path(args.out), args.autopilot, args.scenario)
+        return _demo(dataclasses.replace(cfg, terminal=terminal), Path(args.out), args.autopilot, args.scenario,
+                     args.sessions)
     return _run(cfg)
 
 
@@ -103,7 +106,7 @@ def _run(cfg: KioskConfig) -> int:
     return 3 if restarted["asked"] else 0      # systemd's Restart=always brings it back
 
 
-def _demo(cfg: KioskConfig, out: Path, autopilot: bool, scenario: str) -> int:
+def _demo(cfg: KioskConfig, out: Path, autopilot: bool, scenario: str, sessions: int = 100) -> int:
     if out.exists():
         shutil.rmtree(out)           # generated output only: every demo starts clean
     out.mkdir(parents=True)
@@ -133,7 +136,12 @@ def _demo(cfg: KioskConfig, out: Path, autopilot: bool, scenario: str) -> int:
         def work():
             try:
                 pilot = Autopilot(app, actions, out, scenario)
-                summary = pilot.run_guest() if scenario == "guest" else pilot.run()
+                if scenario == "guest":
+                    summary = pilot.run_guest()
+                elif scenario == "soak":
+                    summary = pilot.run_soak(sessions)
+                else:
+                    summary = pilot.run()
                 if scenario == "offline":
                     actions.network_up()
                     summary["uploaded"] = _wait_outbox_empty(runtime, 30)

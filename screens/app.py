@@ -5,8 +5,10 @@ with Clock.schedule_once — the only way widgets are touched (ARCHITECTURE §5,
 """
 from __future__ import annotations
 
+import collections
 import logging
 import threading
+import time
 from pathlib import Path
 from typing import Callable
 
@@ -71,6 +73,7 @@ class KioskApp(App):
         self.dock_actions = dock_actions
         self._on_started = on_started
         self.rendered_seq = 0          # the last snapshot shown: the autopilot waits on it
+        self.screen_log = collections.deque(maxlen=500)   # (monotonic, wall, screen): for make bench
         self.current_snapshot = None
 
     def build(self):
@@ -135,3 +138,4 @@ class KioskApp(App):
             self.controller.post(Finish())
         self.current_snapshot = snap
         self.rendered_seq = snap.seq
+        self.screen_log.append((time.monotonic(), time.time(), snap.screen))

@@ -28,6 +28,12 @@ SETTLE_S = 0.3   # after a screen appears, before its screenshot
 TAP_S = 0.3      # after a tap, before looking at the result
 
 
+def rss_kb() -> int:
+    """This process's resident memory (Linux)."""
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
+
+
 class AutopilotError(RuntimeError):
     pass
 
@@ -40,7 +46,21 @@ class Autopilot:
         self.timeout_s = timeout_s
         self.summary: dict = {"scenario": scenario, "screens": []}
         self._published: list = []     # (monotonic time, snapshot) as the controller publishes
+        self._taps: list = []          # (monotonic time of touch up, screen it was on)
         app.controller.subscribe(lambda snap: self._published.append((time.monotonic(), snap)))
+
+    def ui_timings(self) -> dict:
+        """For make bench: start-up, touch -> next screen drawn, memory."""
+        log = list(self.app.screen_log)
+        to_screen = []
+        ends = [t for t, _ in self._taps[1:]] + [float("inf")]
+        for (t_up, before), next_tap in zip(self._taps, ends):
+            # only a screen change before the next touch is this touch's doing
+            later = [t for t, _wall, screen in log if t_up <= t < next_tap and screen != before]
+            if later:
+                to_screen.append(round((later[0] - t_up) * 1000, 1))
+        return {"attract_at_wall": log[0][1] if log else None, "tap_to_screen_ms": to_screen,
+                "rss_kb": rss_kb()}
 
     def _ms_until(self, t0: float, predicate) -> int:
         """Milliseconds from t0 to the first snapshot matching predicate (for make bench)."""
@@ -106,7 +126,12 @@ class Autopilot:
             x, y = w.to_window(*w.center)
             touch = UnitTestTouch(x, y)
             touch.touch_down()
-            Clock.schedule_once(lambda _dt: touch.touch_up(), 0.05)
+            before = self.app.sm.current
+
+            def release(_dt):
+                touch.touch_up()
+                self._taps.append((time.monotonic(), before))
+            Clock.schedule_once(release, 0.05)
         self._on_ui(bring_into_view)
         time.sleep(0.2)              # a frame to lay out the scrolled list
         self._on_ui(press)
@@ -290,6 +315,7 @@ class Autopilot:
         self.wait_screen("attract")
         self.credit_reports()
         self.technician()
+        self.summary.update(self.ui_timings())
 
     def technician(self) -> None:
         """Five taps on the hall's name, a wrong PIN, the right one, a test print, out."""
@@ -374,4 +400,23 @@ class Autopilot:
                                          if name.startswith(("field:", "error:"))])
         self.summary.update(matter=matter.name, leftover_widgets=leftovers,
                             card_after=self.app.current_snapshot.session.card is not None)
+        return self.summary
+
+    def run_soak(self, sessions: int) -> dict:
+        """Many short visits (card, home, 办事指南 list, log out, card away): memory must not grow."""
+        self.wait_screen("attract")
+        rss = []
+        for i in range(sessions):
+            self.actions.place_card()
+            self.wait_screen("home")
+            self.tap("btn_matters")
+            self.wait_screen("matters", lambda s: bool(s.matters))
+            self.tap("btn_back")
+            self.wait_screen("home")
+            self.tap("btn_logout")
+            self.wait_screen("attract")
+            self.actions.remove_card()
+            time.sleep(0.8)             # the reader sees the card gone (two empty finds)
+            rss.append(rss_kb())
+        self.summary.update(self.ui_timings(), rss_per_session_kb=rss, sessions=sessions)
         return self.summary
