@@ -195,47 +195,43 @@ class Controller:
         if isinstance(event, TestPrint) and self._session.state is S.State.TECH:
             event = self._test_print()
         before = self._session.state
-        self._session = S.transition(self._session, event, self._clock.monotonic(), self._cfg.timeouts)
+        self._advance(event)
         after = self._session.state
         if after is S.State.ATTRACT and before is not S.State.ATTRACT:
             log.info("session ended (%s)", type(event).__name__)   # no identity in logs
-        if after is S.State.PROGRESS and before is not S.State.PROGRESS:
+        if self._session.fetching:
             self._publish()                 # "正在查询…" while we ask the hall
-            self._session = S.transition(self._session, self._fetch_applications(),
-                                         self._clock.monotonic(), self._cfg.timeouts)
-        s = self._session
-        if (s.state is S.State.PROGRESS_DETAIL and s.card is not None and s.progress is None
-                and s.message in ("", "正在查询…")):
-            self._publish()
-            self._session = S.transition(s, self._fetch_progress(s.wanted_no, s.card.id_number),
-                                         self._clock.monotonic(), self._cfg.timeouts)
-        s = self._session
-        if s.state is S.State.CREDIT and s.credit_request and s.message == "正在查询…":
-            self._publish()
-            self._session = S.transition(s, self._fetch_credit(*s.credit_request),
-                                         self._clock.monotonic(), self._cfg.timeouts)
+            self._advance(self._fetch(self._session))
         if isinstance(event, S.PrintCredit) and self._session.state is S.State.CREDIT_REPORT:
-            self._session = S.transition(self._session, self._print_credit(event.a4),
-                                         self._clock.monotonic(), self._cfg.timeouts)
+            self._advance(self._print_credit(event.a4))
         if after is S.State.REVIEW and before is S.State.FORM:
             # Say it *before* the user submits: paper out means no receipt (issue #5).
             self._devices["printer"] = self._printer.status()
         if isinstance(event, S.Reprint) and after is S.State.DONE and self._receipt is not None:
             self._receipt = self._receipt.as_reprint(f"{self._receipt.job_id}-R{uuid.uuid4().hex[:6]}")
-            self._session = S.transition(self._session, self._send_to_printer(self._receipt),
-                                         self._clock.monotonic(), self._cfg.timeouts)
+            self._advance(self._print_receipt(self._receipt))
         if after is S.State.ATTRACT:
             self._receipt = None            # it names the user (masked): gone with the session
         if after is S.State.THANKS and before is S.State.EVALUATE:
             self._queue_evaluation(event)
         if after is S.State.SUBMITTING and before is not S.State.SUBMITTING:
             self._publish()          # show "正在提交" while we work
-            self._session = S.transition(self._session, self._submit(), self._clock.monotonic(),
-                                         self._cfg.timeouts)
+            self._advance(self._submit())
             if self._session.state is S.State.DONE:
                 self._publish()
-                self._session = S.transition(self._session, self._print(), self._clock.monotonic(),
-                                             self._cfg.timeouts)
+                self._advance(self._print())
+
+    def _advance(self, event) -> None:
+        """Feed the outcome of a use case back into the session."""
+        self._session = S.transition(self._session, event, self._clock.monotonic(), self._cfg.timeouts)
+
+    def _fetch(self, s: S.Session):
+        """What the session is waiting for from the hall -> the Show* event with the answer."""
+        if s.fetching == "applications":
+            return self._fetch_applications()
+        if s.fetching == "progress":
+            return self._fetch_progress(s.wanted_no, s.card.id_number)
+        return self._fetch_credit(*s.credit_request)
 
     # -- use cases ---------------------------------------------------------------------------
     def _load_catalog(self) -> None:
@@ -325,8 +321,7 @@ class Controller:
         doc = credit_summary(job_id=f"{self._cfg.terminal_id}-{report.report_no}", hall_name=self._cfg.hall_name,
                              terminal_id=self._cfg.terminal_id, report=report,
                              printed_at=china_time(self._clock.now()))
-        result = self._printer.print(doc)
-        self._devices["printer"] = result.status
+        result = self._print_doc(doc)
         return S.Say("信用报告摘要已打印，请取走" if result.ok else (result.message or "打印失败"))
 
     def _queue_evaluation(self, rate: S.Rate) -> None:
@@ -353,20 +348,24 @@ class Controller:
             time_limit_text=s.outcome.time_limit_text, consult_phone=s.matter.consult_phone,
             complaint_phone=s.matter.complaint_phone, queued=s.outcome.queued)
         self._receipt = doc
-        return self._send_to_printer(doc)
+        return self._print_receipt(doc)
 
-    def _send_to_printer(self, doc):
+    def _print_receipt(self, doc):
+        result = self._print_doc(doc)
+        return S.Printed(result.ok, result.message or ("回执已打印，请取走" if result.ok else "回执打印失败"))
+
+    def _print_doc(self, doc):
+        """Every slip goes through here: the printer's status after a job is what we show."""
         result = self._printer.print(doc)
         self._devices["printer"] = result.status
-        return S.Printed(result.ok, result.message or ("回执已打印，请取走" if result.ok else "回执打印失败"))
+        return result
 
     def _test_print(self):
         doc = technician_test_page(job_id=f"{self._cfg.terminal_id}-test-{uuid.uuid4().hex[:8]}",
                                    hall_name=self._cfg.hall_name, terminal_id=self._cfg.terminal_id,
                                    printer=self._cfg.printer_name, columns=self._cfg.printer_columns,
                                    text_mode="native", printed_at=china_time(self._clock.now()))
-        result = self._printer.print(doc)
-        self._devices["printer"] = result.status
+        result = self._print_doc(doc)
         return S.Say("测试页已打印" if result.ok else (result.message or "打印失败"))
 
     def _restart_if_idle(self) -> None:

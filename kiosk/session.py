@@ -73,6 +73,8 @@ class Session:
     wanted_no: str = ""          # a scanned receipt's number, waiting for the card to prove it
     credit: object = None        # CREDIT_REPORT: kiosk.domain.credit_report.CreditReport
     credit_request: tuple = ()   # (kind, code, licence_qr) being fetched
+    fetching: str = ""           # what the controller must ask the hall for now: "" | "applications"
+                                 # | "progress" | "credit"; the Show* answer clears it
     waiting_licence: bool = False  # CREDIT: the enterprise's 电子营业执照 QR is expected
     audience: str = ""           # matter list filter: "" everyone, "个人", "法人"
     query: str = ""              # matter list search: hanzi or pinyin initials
@@ -307,7 +309,8 @@ def transition(s: Session, event, now: float, timeouts: Timeouts) -> Session:
         if s.state is State.SUBMITTING:
             return s             # finish this user's submission before anyone else's begins
         if s.state is State.PROGRESS_DETAIL and s.card is None and s.wanted_no:
-            return replace(s, card=event.card, last_activity=now, message="")   # proves the scanned receipt
+            return replace(s, card=event.card, last_activity=now, message="正在查询…",
+                           fetching="progress")   # the card proves the scanned receipt
         if s.card is None and s.state in (State.MATTERS, State.GUIDE):
             return replace(s, card=event.card, last_activity=now, message="")   # a guest identifies
         if s.card is None:       # the person who set language / 长者模式 on the attract screen
@@ -343,28 +346,33 @@ def _apply(s: Session, event) -> Session | None:
             return replace(s, waiting_licence=True, message="请将企业电子营业执照二维码对准摄像头")
         case (State.CREDIT, LicenceScanned(uscc=code, payload=payload)):
             return replace(s, credit_request=("enterprise", code, payload), waiting_licence=False,
-                           message="正在查询…")
+                           message="正在查询…", fetching="credit")
         case (State.CREDIT, RequestCredit(kind=kind, code=code, licence_qr=qr)):
             code = s.card.id_number if kind == "person" else code
-            return replace(s, credit_request=(kind, code, qr), waiting_licence=False, message="正在查询…")
+            return replace(s, credit_request=(kind, code, qr), waiting_licence=False, message="正在查询…",
+                           fetching="credit")
         case (State.CREDIT, ShowCredit(report=r, message=msg)):
             if r is None:
-                return replace(s, credit_request=(), message=msg)
-            return replace(s, state=State.CREDIT_REPORT, credit=r, credit_request=(), message=msg)
+                return replace(s, credit_request=(), message=msg, fetching="")
+            return replace(s, state=State.CREDIT_REPORT, credit=r, credit_request=(), message=msg, fetching="")
         case (State.CREDIT_REPORT, Back()):
             return replace(s, state=State.CREDIT, credit=None)
         case (State.HOME, OpenProgress()):
-            return replace(s, state=State.PROGRESS, applications=(), message="正在查询…")
+            return replace(s, state=State.PROGRESS, applications=(), message="正在查询…", fetching="applications")
         case (State.PROGRESS, ShowApplications(applications=apps, message=msg)):
-            return replace(s, applications=tuple(apps),
+            return replace(s, applications=tuple(apps), fetching="",
                            message=msg or ("" if apps else "没有查到您在本系统提交的申请"))
         case (State.PROGRESS, OpenApplication(application_no=no)):
-            return replace(s, state=State.PROGRESS_DETAIL, wanted_no=no, progress=None, message="正在查询…")
+            return replace(s, state=State.PROGRESS_DETAIL, wanted_no=no, progress=None, message="正在查询…",
+                           fetching="progress")
         case (state, ReceiptScanned(application_no=no)) if state in (State.ATTRACT, State.HOME, State.PROGRESS):
+            if s.card:
+                return replace(s, state=State.PROGRESS_DETAIL, wanted_no=no, progress=None,
+                               message="正在查询…", fetching="progress")
             return replace(s, state=State.PROGRESS_DETAIL, wanted_no=no, progress=None,
-                           message="" if s.card else "请将身份证放在感应区，以确认是本人的申请")
+                           message="请将身份证放在感应区，以确认是本人的申请")
         case (State.PROGRESS_DETAIL, ShowProgress(progress=p, message=msg)):
-            return replace(s, progress=p, message=msg)
+            return replace(s, progress=p, message=msg, fetching="")
         case (State.PROGRESS_DETAIL, Back()):
             if s.card is None:
                 return Session()

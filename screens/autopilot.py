@@ -28,6 +28,25 @@ SETTLE_S = 0.3   # after a screen appears, before its screenshot
 TAP_S = 0.3      # after a tap, before looking at the result
 
 
+def call_on_ui(fn, timeout_s: float):
+    """From a worker thread: run fn on the Kivy thread and return its result (or raise its
+    exception) here. Widgets are only ever touched on the Kivy thread."""
+    box, done = {}, threading.Event()
+
+    def call(_dt):
+        try:
+            box["value"] = fn()
+        except Exception as e:  # handed back to the calling thread, which raises it
+            box["error"] = e
+        done.set()
+    Clock.schedule_once(call)
+    if not done.wait(timeout_s):
+        raise AutopilotError("the UI thread did not answer")
+    if "error" in box:
+        raise box["error"]
+    return box.get("value")
+
+
 def rss_kb() -> int:
     """This process's resident memory (Linux)."""
     with open("/proc/self/status") as f:
@@ -68,21 +87,7 @@ class Autopilot:
 
     # -- primitives ------------------------------------------------------------------------
     def _on_ui(self, fn):
-        """Run fn on the Kivy thread and return its result (or raise its exception) here."""
-        box, done = {}, threading.Event()
-
-        def call(_dt):
-            try:
-                box["value"] = fn()
-            except Exception as e:  # handed back to the autopilot thread, which raises it
-                box["error"] = e
-            done.set()
-        Clock.schedule_once(call)
-        if not done.wait(self.timeout_s):
-            raise AutopilotError("the UI thread did not answer")
-        if "error" in box:
-            raise box["error"]
-        return box.get("value")
+        return call_on_ui(fn, self.timeout_s)
 
     def wait_for(self, what: str, predicate) -> None:
         deadline = time.monotonic() + self.timeout_s

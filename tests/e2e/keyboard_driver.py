@@ -81,20 +81,8 @@ class KeyboardApp(App):
 
     # -- primitives (worker thread) ------------------------------------------------------------
     def on_ui(self, fn):
-        box, done = {}, threading.Event()
-
-        def call(_dt):
-            try:
-                box["value"] = fn()
-            except Exception as e:   # handed back to the worker thread, which raises it
-                box["error"] = e
-            done.set()
-        Clock.schedule_once(call)
-        if not done.wait(20):
-            raise RuntimeError("the UI thread did not answer")
-        if "error" in box:
-            raise box["error"]
-        return box.get("value")
+        from screens.autopilot import call_on_ui
+        return call_on_ui(fn, 20)
 
     def touch(self, widget_of) -> None:
         """Touch the centre of the widget `widget_of()` returns, down then up, as a finger does."""

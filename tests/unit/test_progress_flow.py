@@ -15,9 +15,12 @@ P = Progress.from_json({"application_no": "QY2026112800001C", "matter_name": "�
 def test_scanned_receipt_waits_for_the_card():
     s = S.transition(S.Session(), S.ReceiptScanned("QY2026112800001C"), 1, T)
     assert s.state is State.PROGRESS_DETAIL and s.card is None and "身份证" in s.message
+    assert s.fetching == ""                                         # nothing to ask before the card
     s = S.transition(s, S.CardRead(make_card()), 2, T)
-    assert s.state is State.PROGRESS_DETAIL and s.card is not None and s.message == ""
+    assert s.state is State.PROGRESS_DETAIL and s.card is not None
+    assert (s.fetching, s.message) == ("progress", "正在查询…")    # the controller asks the hall now
     s = S.transition(s, S.ShowProgress(P), 3, T)
+    assert s.fetching == ""
     assert s.progress.overdue_text == "已超承诺时限" and s.progress.timeline[0].status_text == "已提交"
     assert S.transition(s, S.Back(), 4, T).state is State.HOME
 
@@ -30,14 +33,14 @@ def test_guest_leaving_a_scanned_receipt_leaves():
 def test_list_then_detail_then_back_to_list():
     s = S.transition(S.Session(), S.CardRead(make_card()), 1, T)
     s = S.transition(s, S.OpenProgress(), 2, T)
-    assert s.state is State.PROGRESS and s.message == "正在查询…"
+    assert s.state is State.PROGRESS and s.message == "正在查询…" and s.fetching == "applications"
     empty = S.transition(s, S.ShowApplications(()), 3, T)
     assert empty.message == "没有查到您在本系统提交的申请"
     s = S.transition(s, S.ShowApplications((P,)), 3, T)
     s = S.transition(s, S.OpenApplication(P.application_no), 4, T)
     assert s.state is State.PROGRESS_DETAIL and s.wanted_no == P.application_no
     s = S.transition(s, S.ShowProgress(None, "网络中断，暂时无法查询，请稍后再试"), 5, T)
-    assert s.progress is None and "网络中断" in s.message
+    assert s.progress is None and "网络中断" in s.message and s.fetching == ""   # no retry loop
     assert S.transition(s, S.Back(), 6, T).state is State.PROGRESS
 
 
