@@ -157,6 +157,13 @@ EN = {
     "打印机盖未关好，暂不能打印回执，请联系工作人员": "The printer cover is open: receipts cannot be printed. Please ask the staff.",
     "打印机未连接，暂不能打印回执，请联系工作人员": "The printer is not connected: receipts cannot be printed. Please ask the staff.",
     "打印机故障，暂不能打印回执，请联系工作人员": "The printer has a fault: receipts cannot be printed. Please ask the staff.",
+    # -- signature pad (screens/widgets/signature_pad.py, kiosk/domain/signature.py) --
+    "请在此处签名": "Sign here",
+    "重写": "Clear and sign again",
+    "还没有签名，请用手指在框内写下您的姓名": "There is no signature yet. Please write your name in the box with your finger.",
+    "只点了一个点，请用手指在框内写下您的姓名": "That is only a dot. Please write your name in the box with your finger.",
+    "签名太小，请在框内写大一些": "The signature is too small. Please write larger in the box.",
+    "签名太短，请用手指在框内写下您的姓名": "The signature is too short. Please write your name in the box with your finger.",
 }
 
 
