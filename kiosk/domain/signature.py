@@ -158,9 +158,10 @@ class Signature:
     # -- image -------------------------------------------------------------------------------
     def to_png(self, width: int = 600, height: int = 200, pen_px: int = 4) -> bytes:
         """The strokes as an 8-bit greyscale PNG: black ink (0) on white (255), a round pen
-        `pen_px` wide. The box's 0..1 maps onto the whole image."""
+        `pen_px` wide. The box is fitted into the image keeping its aspect (centred, white
+        margins when the aspects differ), so the writing is never squashed."""
         width, height = max(1, int(width)), max(1, int(height))
-        return encode_png_grey(width, height, _raster_rows(self.strokes, width, height, pen_px))
+        return encode_png_grey(width, height, _raster_rows(self.strokes, width, height, pen_px, self.aspect))
 
 
 # -- rasterising ------------------------------------------------------------------------------
@@ -175,12 +176,25 @@ def _pen_half_widths(pen_px: int) -> list[tuple[int, int]]:
     return [(dy, int(math.sqrt(r * r - dy * dy))) for dy in range(-reach, reach + 1)]
 
 
-def _centre_lines(strokes: tuple[Stroke, ...], width: int, height: int) -> list[int]:
+def _fit(width: int, height: int, aspect: float) -> tuple[float, float, float, float]:
+    """(x offset, y offset, x scale, y scale) placing the 0..1 box of `aspect` in the image."""
+    iw, ih = width - 1, height - 1
+    if ih <= 0 or iw <= 0:
+        return (0.0, 0.0, float(iw), float(ih))
+    if aspect >= iw / ih:                        # wider than the image: full width, margins above/below
+        sy = iw / aspect
+        return (0.0, (ih - sy) / 2, float(iw), sy)
+    sx = ih * aspect
+    return ((iw - sx) / 2, 0.0, sx, float(ih))
+
+
+def _centre_lines(strokes: tuple[Stroke, ...], width: int, height: int, aspect: float) -> list[int]:
     rows = [0] * height
     budget = MAX_RASTER_STEPS
-    sx, sy = width - 1, height - 1
+    ox, oy, sx, sy = _fit(width, height, aspect)
     for stroke in strokes:
-        pix = [(round(x * sx), round(y * sy)) for x, y in stroke]
+        pix = [(min(max(round(ox + x * sx), 0), width - 1), min(max(round(oy + y * sy), 0), height - 1))
+               for x, y in stroke]
         x0, y0 = pix[0]
         rows[y0] |= 1 << x0                      # a stroke of one point is a dot
         for x1, y1 in pix[1:]:
@@ -206,8 +220,9 @@ def _centre_lines(strokes: tuple[Stroke, ...], width: int, height: int) -> list[
     return rows
 
 
-def _raster_rows(strokes: tuple[Stroke, ...], width: int, height: int, pen_px: int) -> list[int]:
-    centre = _centre_lines(strokes, width, height)
+def _raster_rows(strokes: tuple[Stroke, ...], width: int, height: int, pen_px: int,
+                 aspect: float = DEFAULT_ASPECT) -> list[int]:
+    centre = _centre_lines(strokes, width, height, aspect)
     full = (1 << width) - 1
     widened: dict[int, list[int]] = {}           # half width -> rows widened by it
     pen = _pen_half_widths(pen_px)
