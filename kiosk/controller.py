@@ -20,6 +20,7 @@ from kiosk import session as S
 from kiosk.clock import china_time
 from kiosk.domain.application import Applicant, Application
 from kiosk.domain.catalogue import Catalog, Matter
+from kiosk.domain.message import Msg
 from kiosk.domain.receipt import application_receipt, credit_summary, technician_test_page
 from kiosk.outbox import OutboxFull, OutboxSender, SqliteOutbox
 from kiosk.ports import (Clock, DeviceStatus, HallClient, HallRejected, HallUnavailable, OutboxItem,
@@ -265,7 +266,7 @@ class Controller:
             self._sender.wake()
             return S.Submitted(S.Outcome(local_number(key), True, s.matter.time_limit_text, key))
         except HallRejected as e:
-            return S.SubmitFailed(f"申请未被受理：{e.message}。请核对后重试，或咨询工作人员。")
+            return S.SubmitFailed(Msg("申请未被受理：{detail}。请核对后重试，或咨询工作人员。", detail=e.message))
 
     def _scanned(self, code):
         """A code from the camera or the serial scanner -> the session event it means."""

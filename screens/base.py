@@ -51,7 +51,7 @@ class Header(BoxLayout):
         Clock.schedule_interval(self._tick, 1.0)
 
     def _tick(self, _dt) -> None:
-        self.clock_text = china_time(time.time()).strftime("%m月%d日 %H:%M")
+        self.clock_text = china_time(time.time()).strftime(tr("%m月%d日 %H:%M"))   # follows the language
 
 
 class NoticeBar(BoxLayout):

@@ -35,7 +35,7 @@ class FormScreen(KioskScreen):
             self._build(s)
             self._built_for = key
         for f in s.matter.form:
-            self.dynamic[f"error:{f.name}"].text = s.errors.get(f.name, "")
+            self.dynamic[f"error:{f.name}"].text = tr(s.errors.get(f.name, ""))   # a Msg: English by template
         n = len(s.errors)
         self.ids.summary.text = tr("有{n}项需要填写或更正，请看标红的提示").format(n=n) if n else ""
         first = next((f.name for f in s.matter.form if f.name in s.errors), None)
@@ -63,7 +63,7 @@ class FormScreen(KioskScreen):
                 w = Factory.FieldInput(text=shown, readonly=True, background_color=(0.92, 0.93, 0.95, 1))
                 w.from_card = True
             else:
-                w = Factory.FieldInput(text=s.values.get(f.name, ""), hint_text=f.hint or _type_hint(f.type))
+                w = Factory.FieldInput(text=s.values.get(f.name, ""), hint_text=f.hint or tr(_type_hint(f.type)))
                 w.field_label = f.label
                 w.bind(focus=lambda field, on, kind=f.type: on and self._show_keyboard(field, kind))
             grid.add_widget(w)

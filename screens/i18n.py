@@ -1,6 +1,13 @@
 """One catalogue for every UI string: the Chinese text is the key (as in gettext), English is
 looked up here. Catalogue content from the hall (matter names, guides) stays as the hall wrote
-it. tests/unit/test_i18n.py fails when a string shown by a screen has no English entry."""
+it. tests/unit/test_i18n.py fails when a string shown by a screen, or a message the core or a
+driver can put on a screen, has no English entry.
+
+Messages with values (a field's label, a length limit, a scanned code) come from the core as a
+kiosk.domain.message.Msg: the key here is its template, `{name}` placeholders and all, and tr()
+fills the English template with the same values. Screens never build such strings themselves.
+"""
+from kiosk.domain.message import Msg
 
 EN = {
     # attract
@@ -166,6 +173,73 @@ EN = {
     "签名太短，请用手指在框内写下您的姓名": "The signature is too short. Please write your name in the box with your finger.",
 }
 
+EN.update({
+    # form validation (kiosk/domain/form.py; {label} is the hall's field label, as it wrote it)
+    "请填写{label}": "Please fill in {label}",
+    "{label}最多{n}个字": "{label}: at most {n} characters",
+    "{label}含有无法识别的字符": "{label} contains characters that cannot be read",
+    "{label}请填写数字": "{label}: please enter a number",
+    "请填写11位手机号码或带区号的固定电话": "Please enter an 11-digit mobile number, or a landline number with its area code",
+    "身份证号码应为18位，现在是{n}位": "An ID number has 18 characters; this one has {n}",
+    "身份证号码只能是数字，最后一位可以是X": "An ID number is all digits; only the last one may be X",
+    "身份证号码校验位不符，请逐位核对": "The ID number's check digit does not match: please check it digit by digit",
+    "统一社会信用代码应为18位，现在是{n}位": "A unified social credit code has 18 characters; this one has {n}",
+    "统一社会信用代码前8位应为数字": "The first 8 characters of a unified social credit code are digits",
+    "统一社会信用代码含有不使用的字母或符号（不用 I、O、S、V、Z）":
+        "The unified social credit code has a letter or sign it never uses (no I, O, S, V or Z)",
+    "统一社会信用代码校验位不符，请逐位核对":
+        "The unified social credit code's check character does not match: please check it character by character",
+    "统一社会信用代码有误，请核对（18位）": "The unified social credit code is not right: please check it (18 characters)",
+    "请从选项中选择{label}": "Please choose {label} from the list",
+    "日期格式应为 2026-01-31": "Please write the date as 2026-01-31",
+    "没有{date}这一天，请核对": "There is no date {date}: please check it",
+    "{label}格式不正确": "{label} is not in the right form",
+    # the header's clock (a strftime format)
+    "%m月%d日 %H:%M": "%d %b %H:%M",
+    # input hints on empty fields (screens/form.py)
+    "例如 13912345678": "e.g. 13912345678",
+    "例如 2026-01-31": "e.g. 2026-01-31",
+    "18位统一社会信用代码": "18-character unified social credit code",
+    "18位身份证号码": "18-character ID number",
+    "请填写数字": "Enter a number",
+    # scanned codes (kiosk/domain/payload.py; {preview} is the code's text, escaped)
+    "已识别营业执照：{uscc}": "Business licence recognised: {uscc}",
+    "已识别营业执照，正在查询企业信息": "Business licence recognised: looking up the enterprise…",
+    "已识别受理回执：{no}": "Receipt recognised: {no}",
+    "已识别预约码：{no}": "Appointment code recognised: {no}",
+    "无法识别此二维码（内容：{preview}）": "This QR code is not one this terminal can use (it reads: {preview})",
+    # the hall refused a submission ({detail} is the hall's reason, as the hall wrote it)
+    "申请未被受理：{detail}。请核对后重试，或咨询工作人员。":
+        "The application was not accepted: {detail}. Please check it and try again, or ask the staff.",
+    # printer results (drivers/printer/escpos_printer.py MESSAGES, UNCONFIRMED)
+    "打印机缺纸，请联系工作人员": "The printer is out of paper. Please ask the staff.",
+    "打印机盖未关好，请联系工作人员": "The printer cover is open. Please ask the staff.",
+    "打印机未连接，请联系工作人员": "The printer is not connected. Please ask the staff.",
+    "打印机故障，请联系工作人员": "The printer has a fault. Please ask the staff.",
+    "打印机忙，请稍后再试": "The printer is busy. Please try again in a moment.",
+    "打印机未确认打印完成，请查看出纸口；如未取到回执请联系工作人员":
+        "The printer did not confirm the print: look at the paper slot, and if there is no receipt, ask the staff.",
+    # cards the reader could not use (drivers/idcard: SW3 card statuses, incomplete reads)
+    "选取证件失败，请重新放置证件": "The card could not be selected: please place it on the reader again",
+    "越权操作，请重新放置证件": "The card refused the request: please place it on the reader again",
+    "证件认证读卡器失败，请重新放置证件": "The card did not accept the reader: please place it on the reader again",
+    "读卡器认证证件失败，证件可能无效": "The reader could not authenticate the card: it may not be valid",
+    "证件信息验证错误，证件可能无效": "The card's data did not verify: the card may not be valid",
+    "无法识别的证件类型": "This type of card is not recognised",
+    "读取证件失败，请重新放置证件": "The card could not be read: please place it on the reader again",
+    "证件信息读取不完整，请重新放置证件": "The card was read only in part: please place it on the reader again",
+    "证件信息无法识别": "The card's data cannot be recognised",
+})
+
 
 def tr(text: str, lang: str) -> str:
-    return EN.get(text, text) if lang == "en" else text
+    """`text` in `lang`. A Msg is translated by its template, then filled with its values (a value
+    that is itself a Msg is translated too); anything without an entry stays as it is."""
+    if lang != "en" or not text:
+        return text
+    if isinstance(text, Msg):
+        template = EN.get(text.key)
+        if template is None:
+            return text
+        return template.format(**{k: tr(v, lang) if isinstance(v, Msg) else v for k, v in text.params.items()})
+    return EN.get(text, text)

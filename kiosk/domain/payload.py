@@ -28,6 +28,7 @@ from urllib.parse import parse_qsl, urlsplit
 from stdnum.cn import uscc as _uscc
 
 from kiosk.domain.application_no import is_valid_application_no
+from kiosk.domain.message import Msg
 from kiosk.domain.serial_no import APPOINTMENT as APPOINTMENT_NO
 
 # -- text ----------------------------------------------------------------------------------------
@@ -329,16 +330,25 @@ class Payload:
 
     @property
     def message(self) -> str:
-        """One line of plain Chinese for the screen."""
+        """One line of plain Chinese for the screen (a Msg: English is looked up by template)."""
         if self.kind == BUSINESS_LICENCE:
             if self.uscc:
-                return f"已识别营业执照：{self.uscc}"
-            return "已识别营业执照，正在查询企业信息"
+                return Msg(LICENCE_WITH_CODE, uscc=self.uscc)
+            return Msg(LICENCE_OPAQUE)
         if self.kind == RECEIPT:
-            return f"已识别受理回执：{self.application_no}"
+            return Msg(RECEIPT_SEEN, no=self.application_no)
         if self.kind == APPOINTMENT:
-            return f"已识别预约码：{self.appointment_no}"
-        return f"无法识别此二维码（内容：{self.preview}）"
+            return Msg(APPOINTMENT_SEEN, no=self.appointment_no)
+        return Msg(UNKNOWN_CODE, preview=self.preview)
+
+
+# What Payload.message says: the templates are the keys of the i18n catalogue (screens/i18n.py).
+LICENCE_WITH_CODE = "已识别营业执照：{uscc}"
+LICENCE_OPAQUE = "已识别营业执照，正在查询企业信息"
+RECEIPT_SEEN = "已识别受理回执：{no}"
+APPOINTMENT_SEEN = "已识别预约码：{no}"
+UNKNOWN_CODE = "无法识别此二维码（内容：{preview}）"
+MESSAGES = (LICENCE_WITH_CODE, LICENCE_OPAQUE, RECEIPT_SEEN, APPOINTMENT_SEEN, UNKNOWN_CODE)
 
 
 def classify(decoded: DecodedText, raw: bytes) -> Payload:
