@@ -173,14 +173,19 @@ class SignaturePad(BoxLayout):
         super().__init__(**kw)
         app = App.get_running_app()
         if follow_app and app is not None:
-            for name in ("scale", "lang"):
-                if hasattr(app, name) and hasattr(app, "bind"):
-                    try:
-                        setattr(self, name, getattr(app, name))
-                        app.bind(**{name: lambda _a, v, n=name: setattr(self, n, v)})
-                    except (KeyError, TypeError, ValueError):   # a plain attribute, not a property
-                        pass
+            # bind() keeps weak references to bound methods (fbind() strong ones), so a dropped pad is not kept
+            # alive by the app (a pad per visit must not grow memory)
+            for name, handler in (("scale", self._app_scale), ("lang", self._app_lang)):
+                if app.property(name, quiet=True) is not None:
+                    setattr(self, name, getattr(app, name))
+                    app.bind(**{name: handler})
         self.ids.box.pad = self
+
+    def _app_scale(self, _app, value) -> None:
+        self.scale = value
+
+    def _app_lang(self, _app, value) -> None:
+        self.lang = value
 
     def tr(self, text: str, lang: str) -> str:
         return tr(text, lang)

@@ -142,6 +142,10 @@ if __name__ != "__main__":
         assert run["elder_en"]["button_text"] != run["normal"]["button_text"]      # follows app.lang
 
     @pytest.mark.e2e
+    def test_a_dropped_pad_is_freed(run):
+        assert run["dropped_pad_freed"]
+
+    @pytest.mark.e2e
     def test_moves_are_cheap(run):
         ms = sorted(run["move_ms"])
         assert len(ms) > 50
@@ -345,6 +349,15 @@ def _driver(out: Path) -> None:
                 # the session shows a kept signature again (back from review)
                 self.on_ui(lambda: self.pad.show(Signature(STROKES, aspect=res["aspect"])))
                 res["after_show"] = self.on_ui(lambda: len(self.pad.strokes))
+
+                # a pad made per visit and dropped is freed (the app holds no strong reference)
+                def dropped_pad_is_freed():
+                    import gc
+                    import weakref
+                    ref = weakref.ref(SignaturePad())
+                    gc.collect()
+                    return ref() is None
+                res["dropped_pad_freed"] = self.on_ui(dropped_pad_is_freed)
 
                 # 长者模式 + English: bigger button, English labels, nothing overflowing
                 self.on_ui(lambda: (setattr(self, "scale", 1.25), setattr(self, "lang", "en")))
