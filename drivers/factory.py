@@ -105,6 +105,16 @@ def build_scanner(cfg: ScannerConfig, sims: Simulators, out_dir: Path):
     return SCANNER_DRIVERS[cfg.driver](cfg, sims, out_dir)
 
 
+def build_still_camera(scanner):
+    """Material photos come from the scanner's camera (the same frames as its preview); a
+    kiosk without a camera (driver "none" or "serial") gets one that says so."""
+    from drivers.scanner.camera import CameraScanner
+    from drivers.scanner.still import FrameStillCamera, NoStillCamera
+    if isinstance(scanner, CameraScanner):
+        return FrameStillCamera(scanner.latest_frame, scanner.status)
+    return NoStillCamera()
+
+
 def build_report_printer(cfg: PrinterConfig, out_dir: Path):
     """A4 credit reports: PDFs kept in out_dir/reports, sent to CUPS when printer.a4_queue is set."""
     from drivers.printer.a4 import A4ReportPrinter

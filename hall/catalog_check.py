@@ -12,7 +12,8 @@ module checks what the parser cannot see or stops at after its first error:
 * 收费标准 (``fee``) and its 依据 (``fee_basis``) never blank: write "不收费" and the basis;
 * 事项类型 one of the known kinds; 承诺时限 not longer than 法定时限;
 * materials: unique ids, a known 材料形式, copies >= 1, every material referenced by a step;
-  steps reference only known material ids;
+  steps reference only known material ids; ``window_allowed`` (允许窗口补交) is true/false and
+  not set on a material that is exempt by data sharing (免提交: nothing to hand in);
 * form: unique field names, known types and pre-fill sources, valid regular expressions
   (Python ``re``, as the kiosk's form validation uses), max_length >= 0, choices only (and
   always) on a choice field;
@@ -228,10 +229,13 @@ def _check_materials_and_steps(d: dict, add) -> None:
             if not _is_int(copies) or copies < 1:
                 add(f"materials.{mid}.copies", f"copies must be an integer >= 1, got {copies!r}",
                     "write the number of copies (份数)", at)
-            for flag in ("required", "exempt_by_sharing"):
+            for flag in ("required", "exempt_by_sharing", "window_allowed"):
                 if flag in m and not isinstance(m[flag], bool):
                     add(f"materials.{mid}.{flag}", f"expected true or false, got {m[flag]!r}",
                         f"write {flag} = true/false", at)
+            if m.get("window_allowed") is True and m.get("exempt_by_sharing") is True:
+                add(f"materials.{mid}.window_allowed", "a material exempt by data sharing (免提交) has nothing "
+                    "to hand in at the window", "drop window_allowed or exempt_by_sharing", at)
             for s in ("name", "source", "blank_form", "sample"):
                 if s in m and not isinstance(m[s], str):
                     add(f"materials.{mid}.{s}", "expected a string", f"quote the {s}", at)

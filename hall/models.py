@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import JSON, Date, DateTime, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Date, DateTime, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -119,6 +119,9 @@ class ApplicationRecord(Base):
     applicant_id_number: Mapped[str] = mapped_column(String(32), index=True)
     applicant_phone: Mapped[str] = mapped_column(String(32), default="")
     fields: Mapped[dict]
+    # [{"id", "disposition"}] as the kiosk declared them (hall.schemas.MaterialIn); [] from an
+    # older kiosk. The images themselves are rows of application_materials.
+    material_dispositions: Mapped[list] = mapped_column(default=list, server_default=text("'[]'"))
     terminal_id: Mapped[str] = mapped_column(ForeignKey("terminals.id"))
     status: Mapped[str] = mapped_column(String(32), default="submitted", index=True)
     status_note: Mapped[str] = mapped_column(String(1000), default="")   # reason / what is missing

@@ -55,7 +55,20 @@ _EXAMPLE_APPLICATION = {
     "applicant": {"name": "张三", "id_number": "11010519491231002X", "phone": "13800000000"},
     "fields": {"applicant_name": "张三", "applicant_id_number": "11010519491231002X", "phone": "13800000000",
                "site_address": "玄武区长江路1号沿街外墙", "carrier": "墙面附着式", "size": "6×3", "period": "1年"},
-    "terminal_id": ""}
+    "terminal_id": "",
+    "materials": [{"id": "sqb", "disposition": "window"}, {"id": "sfzm", "disposition": "exempt"},
+                  {"id": "cdqz", "disposition": "attached"}, {"id": "xgt", "disposition": "attached"},
+                  {"id": "jgsm", "disposition": "none"}, {"id": "wts", "disposition": "none"}]}
+
+
+MaterialDisposition = Literal["attached", "exempt", "window", "none"]
+
+
+class MaterialIn(_Strict):
+    """What became of one material (kiosk/domain/materials.py): attached 拍照上传 (the image
+    follows by PUT …/materials/{id}), exempt 免提交, window 窗口补交, none 未提交 (optional only)."""
+    id: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+    disposition: MaterialDisposition
 
 
 class ApplicationIn(_Strict):
@@ -66,6 +79,9 @@ class ApplicationIn(_Strict):
     applicant: ApplicantIn
     fields: dict[Str(64, min_length=1), Str(2000)] = Field(default_factory=dict, max_length=64)
     terminal_id: Str(64) = ""
+    materials: list[MaterialIn] = Field(
+        default_factory=list, max_length=64,
+        description="each material's disposition; absent from kiosks older than the materials step")
 
 
 class SubmitOut(BaseModel):

@@ -5,11 +5,13 @@ config (simulators, a hall on 127.0.0.1) — or inject fakes through `Runtime.__
 """
 from __future__ import annotations
 
+import base64
 import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from drivers.factory import Simulators, build_idcard, build_printer, build_report_printer, build_scanner
+from drivers.factory import (Simulators, build_idcard, build_printer, build_report_printer, build_scanner,
+                             build_still_camera)
 from kiosk.clock import SystemClock
 from kiosk.config import KioskConfig
 from kiosk.controller import CodeScanned, Controller, ControllerSettings, DeviceChanged
@@ -89,10 +91,14 @@ def build_runtime(cfg: KioskConfig, out_dir: Path) -> Runtime:
                            printer_name=f"{cfg.printer.driver} {cfg.printer.model}".strip(),
                            printer_columns=cfg.printer.columns),
         hall=client, outbox=outbox, sender=sender, printer=printer, clock=clock,
-        report_printer=build_report_printer(cfg.printer, out_dir))
+        report_printer=build_report_printer(cfg.printer, out_dir), camera=build_still_camera(scanner))
     health = HealthMonitor(client, printer, post=controller.post, latest=lambda: controller.latest,
                            outbox_pending=outbox.pending_count, interval_s=cfg.hall.heartbeat_interval_s)
     return Runtime(cfg, controller, reader, printer, client, outbox, sender, health, scanner, sims, embedded)
+
+
+class _Waiting(HallUnavailable):
+    """An item waits for an earlier one (its application): not a failure of the hall."""
 
 
 def send_outbox_item(client: HallHttpClient, outbox: SqliteOutbox, item) -> dict:
@@ -110,4 +116,24 @@ def send_outbox_item(client: HallHttpClient, outbox: SqliteOutbox, item) -> dict
                 raise HallUnavailable("the rated application is not delivered yet")
             body["application_no"] = sent["application_no"] if sent else None
         return client.evaluate(body, item.key)
+    if item.kind == "material":
+        return _send_material(client, outbox, item)
     raise HallRejected(0, f"unknown outbox item kind {item.kind!r}")
+
+
+def _send_material(client: HallHttpClient, outbox: SqliteOutbox, item) -> dict:
+    """A material image (or the signature) after its application: the hall's number comes from
+    the application item's result. While the application is still queued the image waits
+    (raised as unavailable, so the order holds across restarts and offline periods); if the
+    application was refused, the image is refused too — never retried for ever."""
+    p = item.payload
+    key = p["application_key"]
+    sent = outbox.result(key)
+    if sent is None:
+        state = outbox.state_of(key)
+        if state == "pending":
+            raise _Waiting(f"material {p['material_id']}: its application is not delivered yet")
+        log.warning("material %s dropped: its application is %s", p["material_id"], state or "unknown")
+        raise HallRejected(0, f"application {state or 'unknown'}: material not sent")
+    return client.put_material(sent["application_no"], p["material_id"], p["content_type"],
+                               base64.b64decode(p["data_b64"]))

@@ -7,6 +7,7 @@ Snapshot; the UI renders snapshots and nothing else.
 """
 from __future__ import annotations
 
+import base64
 import hmac
 import logging
 import queue
@@ -19,12 +20,13 @@ from typing import Callable, Mapping
 from kiosk import session as S
 from kiosk.clock import china_time
 from kiosk.domain.application import Applicant, Application
+from kiosk.domain import materials as M
 from kiosk.domain.catalogue import Catalog, Matter
 from kiosk.domain.message import Msg
 from kiosk.domain.receipt import application_receipt, credit_summary, technician_test_page
 from kiosk.outbox import OutboxFull, OutboxSender, SqliteOutbox
-from kiosk.ports import (Clock, DeviceStatus, HallClient, HallRejected, HallUnavailable, OutboxItem,
-                         ReceiptPrinter, RemoteCommand)
+from kiosk.ports import (CaptureFailed, Clock, DeviceStatus, HallClient, HallRejected, HallUnavailable,
+                         OutboxItem, ReceiptPrinter, RemoteCommand, StillCamera)
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +85,7 @@ class Snapshot:
     maintenance: bool = False
     seconds_left: int | None = None      # the idle countdown, while it shows
     hall_url: str = ""                   # for the technician menu
+    camera: DeviceStatus | None = None   # the still camera (material photos); None: none here
 
 
 @dataclass(frozen=True)
@@ -100,12 +103,14 @@ class ControllerSettings:
 class Controller:
     def __init__(self, settings: ControllerSettings, hall: HallClient, outbox: SqliteOutbox,
                  sender: OutboxSender, printer: ReceiptPrinter, clock: Clock, report_printer=None,
-                 request_restart: Callable[[], None] = lambda: None):
+                 request_restart: Callable[[], None] = lambda: None, camera: StillCamera | None = None):
         self._cfg = settings
         self._hall, self._outbox, self._sender = hall, outbox, sender
         self._printer, self._clock = printer, clock
         self._report_printer = report_printer      # A4 (ports.ReportPrinter); None: none here
         self._request_restart = request_restart
+        self._camera = camera                      # material photos (ports.StillCamera)
+        self._camera_status: DeviceStatus | None = camera.status() if camera is not None else None
         self._restart_pending = False
         self._events: queue.Queue = queue.Queue()
         self._subscribers: list[Callable[[Snapshot], None]] = []
@@ -168,7 +173,7 @@ class Controller:
         # last_activity alone changing (a touch) redraws nothing; the countdown's seconds do.
         return (replace(self._session, last_activity=0.0), self._seconds_left(),
                 tuple(self._devices.items()), self._notice, self._maintenance,
-                id(self._catalog), self._catalog_message)
+                id(self._catalog), self._catalog_message, self._camera_status)
 
     def _seconds_left(self) -> int | None:
         return self._cfg.timeouts.seconds_left(self._session, self._clock.monotonic())
@@ -188,7 +193,13 @@ class Controller:
         if isinstance(event, S.CardRead) and event.card.is_expired(china_time(self._clock.now()).date()):
             event = S.CardProblem("您的身份证已过期，请使用有效证件，或到人工窗口办理")
         if isinstance(event, CodeScanned):
+            if self._session.state is S.State.MATERIALS:
+                # The camera is looking at documents: a QR code printed on one is not a command.
+                log.info("code ignored on the materials screen (%s)", event.code.payload.kind)
+                return
             event = self._scanned(event.code)
+        if isinstance(event, S.SubmitMaterials):
+            event = S.SubmitMaterials(camera_ok=self._camera_usable())
         if isinstance(event, EnterPin):
             # An empty configured PIN disables the menu; compare in constant time.
             pin = self._cfg.technician_pin
@@ -198,6 +209,9 @@ class Controller:
         before = self._session.state
         self._advance(event)
         after = self._session.state
+        if self._camera is not None and after is S.State.MATERIALS:
+            # cheap (a lock and a field): a camera unplugged meanwhile greys 拍照 within a tick
+            self._camera_status = self._camera.status()
         if after is S.State.ATTRACT and before is not S.State.ATTRACT:
             log.info("session ended (%s)", type(event).__name__)   # no identity in logs
         if self._session.fetching:
@@ -205,7 +219,7 @@ class Controller:
             self._advance(self._fetch(self._session))
         if isinstance(event, S.PrintCredit) and self._session.state is S.State.CREDIT_REPORT:
             self._advance(self._print_credit(event.a4))
-        if after is S.State.REVIEW and before is S.State.FORM:
+        if after is S.State.REVIEW and before is S.State.MATERIALS:
             # Say it *before* the user submits: paper out means no receipt (issue #5).
             self._devices["printer"] = self._printer.status()
         if isinstance(event, S.Reprint) and after is S.State.DONE and self._receipt is not None:
@@ -232,6 +246,8 @@ class Controller:
             return self._fetch_applications()
         if s.fetching == "progress":
             return self._fetch_progress(s.wanted_no, s.card.id_number)
+        if s.fetching == "photo":
+            return self._take_photo()
         return self._fetch_credit(*s.credit_request)
 
     # -- use cases ---------------------------------------------------------------------------
@@ -243,24 +259,56 @@ class Controller:
             log.warning("catalogue unavailable: %s", e)
             self._catalog_message = "暂时无法获取事项目录，请稍后再试或咨询工作人员"
 
+    def _camera_usable(self) -> bool:
+        st = self._camera.status() if self._camera is not None else None
+        self._camera_status = st
+        return st is not None and st.usable
+
+    def _take_photo(self):
+        """On this thread, never the UI's: the newest frame, scaled and JPEG-encoded (driver)."""
+        if self._camera is None:
+            return S.PhotoFailed("本机没有摄像头，不能拍照")
+        try:
+            return S.PhotoTaken(self._camera.capture_jpeg())
+        except CaptureFailed as e:
+            log.warning("material photo failed: %s", e.message)
+            return S.PhotoFailed(e.message)
+        finally:
+            self._camera_status = self._camera.status()
+
     def _submit(self):
         s = self._session
+        extra = {k: M.ATTACHED for k in s.attachments if k not in s.dispositions}   # e.g. the signature
         app = Application(matter_code=s.matter.code, matter_version=s.matter.version,
                           applicant=Applicant(s.card.name, s.card.id_number, _phone(s)),
-                          fields=dict(s.values), terminal_id=self._cfg.terminal_id)
+                          fields=dict(s.values), terminal_id=self._cfg.terminal_id,
+                          materials=tuple(M.payload(s.matter, s.dispositions, extra)))
         key = uuid.uuid4().hex
         item = OutboxItem(key=key, kind="application", payload=app.to_json(), created_at=self._clock.now())
+        # The application and its images in one transaction, the application first: the
+        # sender sends in that order and holds an image until its application has a number.
+        items = [(key, item.kind, item.payload)] + [
+            (material_key(key, a.material_id), "material", material_payload(key, a))
+            for a in s.attachments.values()]
         try:
-            self._outbox.enqueue(key, item.kind, item.payload)
+            self._outbox.enqueue_many(items)
         except OutboxFull:
             log.error("outbox unwritable (disk full?); trying the hall directly")
             try:
                 result = self._hall.submit(app, key)
             except (HallUnavailable, HallRejected):
                 return S.SubmitFailed("本机存储空间不足且网络中断，申请未能保存。请联系工作人员。")
+            for a in s.attachments.values():      # best effort: nowhere to keep them for a retry
+                try:
+                    self._hall.put_material(result.application_no, a.material_id, a.content_type, a.data)
+                except (HallUnavailable, HallRejected) as e:
+                    log.error("material %s of %s not delivered (outbox unwritable): %s",
+                              a.material_id, result.application_no, e)
             return S.Submitted(S.Outcome(result.application_no, False, s.matter.time_limit_text, key))
         try:
             result = self._sender.send_now(item)
+            if len(items) > 1:
+                self._sender.wake()      # the images go next, on the sender's thread
             return S.Submitted(S.Outcome(result["application_no"], False, s.matter.time_limit_text, key))
         except HallUnavailable:
             self._sender.wake()
@@ -347,7 +395,8 @@ class Controller:
             applicant_name=s.card.name, applicant_id_number=s.card.id_number,
             submitted_at=china_time(self._clock.now()),
             time_limit_text=s.outcome.time_limit_text, consult_phone=s.matter.consult_phone,
-            complaint_phone=s.matter.complaint_phone, queued=s.outcome.queued)
+            complaint_phone=s.matter.complaint_phone, queued=s.outcome.queued,
+            window_materials=tuple(M.window_names(s.matter, s.dispositions)), window_location=s.matter.location)
         self._receipt = doc
         return self._print_receipt(doc)
 
@@ -401,10 +450,22 @@ class Controller:
                         catalog_message=self._catalog_message,
                         devices=MappingProxyType(dict(self._devices)),
                         notice=self._notice, maintenance=self._maintenance,
-                        seconds_left=self._seconds_left(), hall_url=self._cfg.hall_url)
+                        seconds_left=self._seconds_left(), hall_url=self._cfg.hall_url,
+                        camera=self._camera_status)
         self._latest = snap
         for fn in self._subscribers:
             fn(snap)
+
+
+def material_key(application_key: str, material_id: str) -> str:
+    """The outbox key of an image: derived from its application's, so a retry is the same item."""
+    return f"{application_key}.{material_id}"
+
+
+def material_payload(application_key: str, a: M.Attachment) -> dict:
+    """An outbox item of kind "material": the image and the application it belongs to."""
+    return {"application_key": application_key, "material_id": a.material_id,
+            "content_type": a.content_type, "data_b64": base64.b64encode(a.data).decode("ascii")}
 
 
 def local_number(key: str) -> str:

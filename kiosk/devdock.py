@@ -18,6 +18,7 @@ class DockActions:
         self._licence = licence
         self._camera, self._last_application = camera, last_application
         self._card_index = 0
+        self._doc_index = 0
 
     def _async(self, fn, *args) -> None:
         threading.Thread(target=fn, args=args, daemon=True, name="dock-action").start()
@@ -47,6 +48,27 @@ class DockActions:
     def show_licence_qr(self) -> None:
         if self._camera is not None and self._licence:
             self._async(self._camera.show_payload, self._licence)
+
+    DOCUMENTS = ("lease_contract", "site_photo_sheet", "licence_copy")
+    DOCUMENT_S = 60.0              # long enough to frame it, take the photo and retake it
+
+    def show_document(self, name: str = "") -> None:
+        """放置材料: lay a (generated, fictitious) paper document under the simulated camera;
+        each press the next of DOCUMENTS unless one is named."""
+        if self._camera is None:
+            return
+        if not name:
+            name = self.DOCUMENTS[self._doc_index % len(self.DOCUMENTS)]
+            self._doc_index += 1
+
+        def lay():
+            from drivers.scanner.sample_document import document
+            self._camera.show_image(document(name), seconds=self.DOCUMENT_S)
+        self._async(lay)
+
+    def remove_document(self) -> None:
+        if self._camera is not None:
+            self._camera.hide()
 
     def network_down(self) -> None:
         if self._hall is not None:

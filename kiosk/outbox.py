@@ -55,16 +55,40 @@ class SqliteOutbox:
         except sqlite3.OperationalError as e:
             raise OutboxFull(str(e)) from e
 
+    def enqueue_many(self, items: list[tuple[str, str, dict]]) -> None:
+        """(key, kind, payload) items in one transaction, in this order: all or none is saved
+        (an application and its material images)."""
+        rows = [(k, kind, json.dumps(p, ensure_ascii=False), self._clock.now()) for k, kind, p in items]
+        try:
+            with self._lock:
+                self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    self._db.executemany(
+                        "INSERT OR IGNORE INTO outbox(key, kind, payload, created_at) VALUES (?,?,?,?)", rows)
+                except BaseException:
+                    self._db.execute("ROLLBACK")
+                    raise
+                self._db.execute("COMMIT")
+        except sqlite3.OperationalError as e:
+            raise OutboxFull(str(e)) from e
+
     def pending(self) -> list[OutboxItem]:
+        # rowid breaks ties: items enqueued together keep their order (application, then images)
         with self._lock:
             rows = self._db.execute(
                 "SELECT key, kind, payload, created_at, attempts, last_error FROM outbox "
-                "WHERE state='pending' ORDER BY created_at").fetchall()
+                "WHERE state='pending' ORDER BY created_at, rowid").fetchall()
         return [OutboxItem(k, kind, json.loads(p), c, a, e) for k, kind, p, c, a, e in rows]
 
     def pending_count(self) -> int:
         with self._lock:
             return self._db.execute("SELECT count(*) FROM outbox WHERE state='pending'").fetchone()[0]
+
+    def state_of(self, key: str) -> str | None:
+        """pending | sent | rejected, or None for a key never enqueued."""
+        with self._lock:
+            row = self._db.execute("SELECT state FROM outbox WHERE key=?", (key,)).fetchone()
+        return row[0] if row else None
 
     def result(self, key: str) -> dict | None:
         with self._lock:

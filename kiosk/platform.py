@@ -75,6 +75,13 @@ class HallHttpClient:
         body = r.json()
         return SubmitResult(application_no=body["application_no"], status=body.get("status", ""))
 
+    def put_material(self, application_no: str, material_id: str, content_type: str, data: bytes) -> dict:
+        """A material photo (image/jpeg) or the signature (image/png) of a numbered application.
+        Idempotent on the hall (the same id replaces the image), so the outbox may retry it."""
+        r = self._call("PUT", f"/api/v1/applications/{application_no}/materials/{material_id}", data=data,
+                       headers={"Content-Type": content_type})
+        return r.json()
+
     def progress(self, application_no: str, id_number: str) -> Progress:
         """One application's progress; the applicant's ID number (read from the card) is the proof.
         A POST would keep the number out of URLs, but the hall's API is a GET: HTTPS, and we log

@@ -72,6 +72,23 @@ class CodeScanner(Protocol):
     def latest_frame(self): ...
 
 
+class CaptureFailed(Exception):
+    """A still could not be taken; `message` says why in plain Chinese (shown to the user)."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class StillCamera(Protocol):
+    """Photographs of materials (申请材料拍照): the camera's newest frame as a compressed JPEG.
+
+    Called on the controller thread, never the UI thread (encoding takes tens of ms). The same
+    camera as the CodeScanner's preview; `status()` says whether photographing can work now."""
+    def capture_jpeg(self) -> bytes: ...   # raises CaptureFailed
+    def status(self) -> DeviceStatus: ...
+
+
 @dataclass(frozen=True)
 class PrintResult:
     ok: bool
@@ -120,13 +137,14 @@ class HallRejected(Exception):
 class HallClient(Protocol):
     def catalog(self) -> Catalog: ...
     def submit(self, app: Application, idempotency_key: str) -> SubmitResult: ...
+    def put_material(self, application_no: str, material_id: str, content_type: str, data: bytes) -> dict: ...
     def heartbeat(self, snapshot: dict) -> Sequence[RemoteCommand]: ...
 
 
 @dataclass(frozen=True)
 class OutboxItem:
     key: str          # idempotency key, also the local (待上传) number's source
-    kind: str         # "application"
+    kind: str         # "application" | "evaluation" | "material" (an image sent after its application)
     payload: dict
     created_at: float
     attempts: int = 0

@@ -5,7 +5,10 @@ controller performs the side effects a new state asks for (submit, print). Ident
 only in a Session object: wiping is returning a fresh Session().
 
     ATTRACT --card--> HOME --matters--> MATTERS --choose--> GUIDE --start--> FORM
-    FORM --submit ok--> REVIEW --confirm--> SUBMITTING --done--> DONE --finish / timeout--> ATTRACT
+    FORM --submit ok--> MATERIALS --all required settled--> REVIEW --confirm--> SUBMITTING
+    SUBMITTING --done--> DONE --finish / timeout--> ATTRACT
+    MATERIALS (申请材料): per material OpenCamera -> TakePhoto -> (controller) PhotoTaken ->
+        UsePhoto | Retake ; DeferToWindow (窗口补交) ; ClearMaterial ; 免提交 are settled from the start
     DONE --evaluate--> EVALUATE --rated--> THANKS --finish / timeout--> ATTRACT   (好差评)
     ATTRACT --guest--> MATTERS (no card: guides only; placing the card there keeps the place)
 
@@ -23,6 +26,7 @@ from kiosk.domain.catalogue import Matter
 from kiosk.domain.evaluation import LEVELS, needs_reason
 from kiosk.domain.form import prefill, validate
 from kiosk.domain.identity import IdentityCard
+from kiosk.domain import materials as M
 
 
 class State(enum.Enum):
@@ -31,6 +35,7 @@ class State(enum.Enum):
     MATTERS = "matters"
     GUIDE = "guide"
     FORM = "form"
+    MATERIALS = "materials"              # 申请材料: photograph, 免提交 or 窗口补交 each
     REVIEW = "review"
     SUBMITTING = "submitting"
     DONE = "done"
@@ -79,6 +84,13 @@ class Session:
     audience: str = ""           # matter list filter: "" everyone, "个人", "法人"
     query: str = ""              # matter list search: hanzi or pinyin initials
     last_activity: float = 0.0   # monotonic seconds
+    # 申请材料 (kiosk/domain/materials.py). Photos live here only: wiped with the session,
+    # handed to the outbox at submission.
+    dispositions: Mapping[str, str] = field(default_factory=lambda: _EMPTY)   # material id -> disposition
+    attachments: Mapping[str, M.Attachment] = field(default_factory=lambda: _EMPTY)
+    capturing: str = ""          # the material being photographed: the camera view is open
+    photo: M.Attachment | None = None   # the photo just taken, shown large: 使用此照片 / 重拍
+    material_errors: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
 
 
 @dataclass(frozen=True)
@@ -235,6 +247,65 @@ class SubmitForm:
 
 
 @dataclass(frozen=True)
+class OpenCamera:
+    """拍照 on a material: the live preview opens for it."""
+    material_id: str
+
+
+@dataclass(frozen=True)
+class TakePhoto:
+    """The big 拍照 button under the preview: the controller takes the still."""
+
+
+@dataclass(frozen=True)
+class PhotoTaken:
+    data: bytes                  # JPEG (controller thread, StillCamera.capture_jpeg)
+    content_type: str = "image/jpeg"
+
+    def __repr__(self) -> str:
+        return f"PhotoTaken({len(self.data)} B)"
+
+
+@dataclass(frozen=True)
+class PhotoFailed:
+    message: str
+
+
+@dataclass(frozen=True)
+class Retake:
+    """重拍: back to the live preview, the photo discarded."""
+
+
+@dataclass(frozen=True)
+class UsePhoto:
+    """使用此照片: the photo is attached to the material."""
+
+
+@dataclass(frozen=True)
+class CancelCapture:
+    pass
+
+
+@dataclass(frozen=True)
+class DeferToWindow:
+    """窗口补交 (only where the matter allows it for this material)."""
+    material_id: str
+
+
+@dataclass(frozen=True)
+class ClearMaterial:
+    """Undo a photo or a 窗口补交 choice."""
+    material_id: str
+
+
+@dataclass(frozen=True)
+class SubmitMaterials:
+    """下一步 on the materials screen. camera_ok is filled in by the controller (the session
+    does not see devices): it decides what a missing material's message tells the user."""
+    camera_ok: bool = True
+
+
+@dataclass(frozen=True)
 class Back:
     pass
 
@@ -288,7 +359,7 @@ class Tick:
 
 _BACK = {State.MATTERS: State.HOME, State.GUIDE: State.MATTERS, State.FORM: State.GUIDE, State.PROGRESS: State.HOME,
          State.CREDIT: State.HOME,
-         State.REVIEW: State.FORM, State.EVALUATE: State.DONE}
+         State.REVIEW: State.MATERIALS, State.MATERIALS: State.FORM, State.EVALUATE: State.DONE}
 
 
 def transition(s: Session, event, now: float, timeouts: Timeouts) -> Session:
@@ -389,7 +460,7 @@ def _apply(s: Session, event) -> Session | None:
             if "个人" not in s.matter.audience:
                 return replace(s, message="本事项仅受理法人（企业）申请，请由法定代表人持营业执照办理")
             return replace(s, state=State.FORM, values=MappingProxyType(prefill(s.matter, s.card)),
-                           errors=_EMPTY)
+                           errors=_EMPTY, **_fresh_materials(s.matter))
         case (State.MATTERS, Back()) if s.card is None:
             return Session()     # a guest going back leaves: nothing to keep
         case (State.FORM, SubmitForm(values=v)):
@@ -397,12 +468,15 @@ def _apply(s: Session, event) -> Session | None:
             merged = {**s.values, **{k: (x or "").strip() for k, x in v.items()}}
             errors = validate(s.matter, merged)
             values = MappingProxyType(merged)
-            return replace(s, state=State.FORM if errors else State.REVIEW, values=values,
-                           errors=MappingProxyType(errors))
+            return replace(s, state=State.FORM if errors else State.MATERIALS, values=values,
+                           errors=MappingProxyType(errors), material_errors=_EMPTY)
+        case (State.MATERIALS, _):
+            return _materials(s, event)
         case (State.REVIEW, Confirm()):
             return replace(s, state=State.SUBMITTING)
         case (State.SUBMITTING, Submitted(outcome=o)):
-            return replace(s, state=State.DONE, outcome=o)
+            # the photos are in the outbox now: none stays in memory longer than needed
+            return replace(s, state=State.DONE, outcome=o, attachments=_EMPTY, photo=None)
         case (State.SUBMITTING, SubmitFailed(message=msg)):
             return replace(s, state=State.REVIEW, message=msg)
         case (State.DONE, Printed(ok=ok, message=msg)):
@@ -418,3 +492,87 @@ def _apply(s: Session, event) -> Session | None:
         case (state, Back()) if state in _BACK:
             return replace(s, state=_BACK[state])
     return None
+
+
+def _fresh_materials(matter: Matter) -> dict:
+    return dict(dispositions=MappingProxyType(M.initial_dispositions(matter)), attachments=_EMPTY,
+                capturing="", photo=None, material_errors=_EMPTY)
+
+
+def _material(s: Session, material_id: str):
+    return next((m for m in s.matter.materials if m.id == material_id), None)
+
+
+def _set(mapping: Mapping, key: str, value=None) -> Mapping:
+    d = dict(mapping)
+    if value is None:
+        d.pop(key, None)
+    else:
+        d[key] = value
+    return MappingProxyType(d)
+
+
+def _materials(s: Session, event) -> Session | None:
+    """The materials screen: one material at a time in the camera view, the others listed."""
+    if s.capturing:              # the camera view is open: only its own buttons apply
+        match event:
+            case TakePhoto() if s.photo is None and not s.fetching:
+                return replace(s, fetching="photo", message="正在拍照，请保持材料不动…")
+            case PhotoTaken(data=data, content_type=ct) if s.fetching == "photo":
+                return replace(s, fetching="", photo=M.Attachment(s.capturing, ct, data))
+            case PhotoFailed(message=msg) if s.fetching == "photo":
+                return replace(s, fetching="", message=msg)
+            case Retake() if s.photo is not None:
+                return replace(s, photo=None)
+            case UsePhoto() if s.photo is not None:
+                mid = s.capturing
+                return replace(s, capturing="", photo=None,
+                               attachments=_set(s.attachments, mid, s.photo),
+                               dispositions=_set(s.dispositions, mid, M.ATTACHED),
+                               material_errors=_set(s.material_errors, mid))
+            case CancelCapture() | Back() if not s.fetching:
+                return replace(s, capturing="", photo=None)
+        return None
+    match event:
+        case OpenCamera(material_id=mid):
+            m = _material(s, mid)
+            if m is None or m.exempt_by_sharing:
+                return None
+            return replace(s, capturing=mid, photo=None)
+        case DeferToWindow(material_id=mid):
+            m = _material(s, mid)
+            if m is None or m.exempt_by_sharing:
+                return None
+            if not m.window_allowed:
+                return replace(s, material_errors=_set(s.material_errors, mid, "此材料不能窗口补交，请拍照上传"))
+            return replace(s, dispositions=_set(s.dispositions, mid, M.WINDOW),
+                           attachments=_set(s.attachments, mid),
+                           material_errors=_set(s.material_errors, mid))
+        case ClearMaterial(material_id=mid):
+            m = _material(s, mid)
+            if m is None or m.exempt_by_sharing:
+                return None
+            return replace(s, dispositions=_set(s.dispositions, mid), attachments=_set(s.attachments, mid))
+        case SubmitMaterials(camera_ok=camera_ok):
+            errors = {mid: missing_text(_material(s, mid), camera_ok)
+                      for mid in M.missing(s.matter, s.dispositions)}
+            if errors:                   # the screen says how many, next to each what to do
+                return replace(s, material_errors=MappingProxyType(errors))
+            return replace(s, state=State.REVIEW, material_errors=_EMPTY)
+        case Back():
+            return replace(s, state=State.FORM)
+    return None
+
+
+GO_TO_WINDOW = "摄像头暂不可用，本机无法提交此材料，请携带材料到窗口办理此事项"
+
+
+def missing_text(m, camera_ok: bool) -> str:
+    """Plain Chinese next to a required material that is still missing: what to do now. When
+    it can be neither photographed nor deferred the user is sent to the window (the screen adds
+    the matter's 办理地点): never a dead end."""
+    if camera_ok:
+        return "必需材料，请拍照上传，或选择窗口补交" if m.window_allowed else "必需材料，请拍照上传"
+    if m.window_allowed:
+        return "摄像头暂不可用，请选择窗口补交"
+    return GO_TO_WINDOW

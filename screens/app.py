@@ -31,6 +31,7 @@ from screens.guide import GuideScreen
 from screens.home import HomeScreen
 from screens.i18n import tr
 from screens.maintenance import MaintenanceScreen
+from screens.materials import MaterialsScreen
 from screens.matters import MattersScreen
 from screens.review import ReviewScreen
 from screens.progress import ProgressDetailScreen, ProgressScreen
@@ -45,7 +46,7 @@ log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
 SCREENS = {
     "attract": AttractScreen, "home": HomeScreen, "matters": MattersScreen, "guide": GuideScreen,
-    "form": FormScreen,
+    "form": FormScreen, "materials": MaterialsScreen,
     "review": ReviewScreen, "submitting": SubmittingScreen, "done": DoneScreen,
     "evaluate": EvaluateScreen, "thanks": ThanksScreen,
     "progress": ProgressScreen, "progress_detail": ProgressDetailScreen,

@@ -12,6 +12,8 @@ BUTTONS = [
     ("remove_card", "取走身份证"),
     ("show_receipt_qr", "扫回执二维码"),
     ("show_licence_qr", "扫营业执照码"),
+    ("show_document", "放置材料"),
+    ("remove_document", "取走材料"),
     ("paper_out", "打印机缺纸"),
     ("paper_ok", "装纸"),
     ("network_down", "断网（停止大厅）"),

@@ -232,6 +232,55 @@ EN.update({
 })
 
 
+# 申请材料 (screens/materials.py, the session's and the camera's messages)
+EN.update({
+    "请提交申请材料": "Submit the documents",
+    "带 * 为必需材料。请逐项拍照上传；注明可窗口补交的，也可受理后带到窗口":
+        "* marks required documents. Photograph each one; those marked so may instead be handed in at the counter.",
+    "；可窗口补交的材料请选择“窗口补交”": "; for documents that allow it, choose “Hand in at the counter”",
+    "还有{n}项必需材料未提交，请看标红的提示": "{n} required document(s) still missing: see the red notes",
+    "{n}份": "{n} copies",
+    "✓ 免提交：通过数据共享获取，免提交": "✓ Not needed: the department obtains it by data sharing",
+    "✓ 已拍照，将随申请一并上传": "✓ Photographed; it is sent with the application",
+    "窗口补交：请在受理后携带此材料到窗口": "At the counter: bring this document to the counter after submitting",
+    "必需材料，尚未提交": "Required, not provided yet",
+    "可选材料，没有可不提交": "Optional: skip it if you do not have it",
+    "拍照": "Take photo",
+    "重拍": "Retake",
+    "删除照片": "Delete photo",
+    "改为拍照": "Photograph instead",
+    "窗口补交": "Hand in at the counter",
+    "取消补交": "Undo counter choice",
+    "使用此照片": "Use this photo",
+    "取消，返回材料列表": "Cancel, back to the list",
+    "正在拍照…": "Taking the photo…",
+    "正在拍照，请保持材料不动…": "Taking the photo, keep the document still…",
+    "请将材料平放在台面上，整页放入白色框内，再按“拍照”":
+        "Lay the document flat, the whole page inside the white frame, then press “Take photo”",
+    "请看照片：文字清楚、整页完整，就按“使用此照片”；否则请重拍":
+        "Check the photo: if the text is clear and the page complete, press “Use this photo”; otherwise retake it",
+    "此材料不能窗口补交，请拍照上传": "This document cannot be handed in at the counter: please photograph it",
+    "必需材料，请拍照上传，或选择窗口补交": "Required: photograph it, or choose to hand it in at the counter",
+    "必需材料，请拍照上传": "Required: please photograph it",
+    "摄像头暂不可用，请选择窗口补交": "The camera is not available: please choose to hand it in at the counter",
+    "摄像头暂不可用，本机无法提交此材料，请携带材料到窗口办理此事项":
+        "The camera is not available and this document cannot be submitted here: please apply at the counter with it",
+    "摄像头未连接，暂不能拍照": "The camera is not connected: photos cannot be taken now",
+    "摄像头故障，暂不能拍照": "The camera has a fault: photos cannot be taken now",
+    "摄像头暂不可用，暂不能拍照": "The camera is not available: photos cannot be taken now",
+    "本机没有摄像头，暂不能拍照": "This terminal has no camera: photos cannot be taken",
+    "本机没有摄像头，不能拍照": "This terminal has no camera: photos cannot be taken",
+    "摄像头暂不可用，不能拍照": "The camera is not available: the photo could not be taken",
+    "摄像头没有画面，请稍候再拍，或联系工作人员": "The camera shows no picture: try again in a moment, or ask the staff",
+    "照片处理失败，请重拍": "The photo could not be processed: please retake it",
+    # review: each material's disposition (kiosk/domain/materials.py DISPOSITION_TEXT)
+    "申请材料": "Documents",
+    "已拍照上传": "Photographed",
+    "免提交（数据共享）": "Not needed (data sharing)",
+    "未提交": "Not provided",
+})
+
+
 def tr(text: str, lang: str) -> str:
     """`text` in `lang`. A Msg is translated by its template, then filled with its values (a value
     that is itself a Msg is translated too); anything without an entry stays as it is."""

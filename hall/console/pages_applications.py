@@ -59,7 +59,33 @@ def application(request: Request, no: AppNo, ctx: Ctx, s: DbSession,
     labels = {f.name: f.label for f in matter.form} if matter else {}
     return render(request, "application.html", ctx, rec=rec, status_text=STATUS_TEXT, labels=labels,
                   overdue=OVERDUE_TEXT[overdue(rec)], timeline=timeline(s, rec), materials=materials,
+                  material_rows=material_rows(matter, rec.material_dispositions or [], materials),
                   actions=actions, error=error)
+
+
+DISPOSITION_TEXT = {"attached": "已拍照上传", "exempt": "免提交（数据共享获取）", "window": "待补交（窗口）",
+                    "none": "未提交"}
+
+
+def material_rows(matter, dispositions: list, received: list) -> list[dict]:
+    """Each material of the matter (as the version applied for) with what the kiosk declared
+    for it and the image, if it arrived; then images that are no catalogue material (the
+    signature). An older kiosk declares nothing: only the images it sent are listed."""
+    declared = {d.get("id"): d.get("disposition", "") for d in dispositions if isinstance(d, dict)}
+    images = {m.material_id: m for m in received}
+    catalogue = {m.id: m for m in (matter.materials if matter else ())}
+    ids = list(catalogue) if dispositions else []
+    ids += [i for i in declared if i not in catalogue] + [i for i in images if i not in catalogue and i not in declared]
+    rows = []
+    for mid in ids:
+        m = catalogue.get(mid)
+        d = declared.get(mid, "attached" if mid in images else "none")
+        name = m.name if m else ("申请人签名" if mid == "signature" else mid)
+        image = images.get(mid)
+        rows.append({"id": mid, "name": name, "form": m.form if m else "", "required": bool(m and m.required),
+                     "disposition": d, "text": DISPOSITION_TEXT.get(d, d), "image": image,
+                     "waiting": d == "attached" and image is None})   # still on its way from the kiosk
+    return rows
 
 
 @router.post("/console/applications/{no}/action")

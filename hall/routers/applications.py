@@ -51,7 +51,12 @@ def submit(body: ApplicationIn, request: Request, response: Response, terminal_i
            key: IdempotencyKey):
     if body.terminal_id and body.terminal_id != terminal_id:
         raise HTTPException(403, "terminal_id in the body is not the authenticated terminal")
-    body_hash = hashlib.sha256(canonical_json({**body.model_dump(), "terminal_id": terminal_id})).hexdigest()
+    dump = body.model_dump()
+    if not dump["materials"]:
+        # not part of the hash when absent: an older kiosk's retry of an application received
+        # before the hall knew about materials still hashes as it did then
+        del dump["materials"]
+    body_hash = hashlib.sha256(canonical_json({**dump, "terminal_id": terminal_id})).hexdigest()
     # A replay is answered before the catalogue check: an application accepted under a matter
     # the hall has since withdrawn must still get its number back.
     replay = _replay(s, key, body_hash)
@@ -67,7 +72,7 @@ def submit(body: ApplicationIn, request: Request, response: Response, terminal_i
             raise HTTPException(422, f"该事项不存在或已停办，请返回重新选择（unknown matter_code {body.matter_code!r}）")
         raise HTTPException(422, f"办事指南已更新，请返回重新填写（matter {body.matter_code} was never served "
                                  f"at version {body.matter_version}; served: {served}）")
-    errors = field_errors(matter, body.fields)
+    errors = field_errors(matter, body.fields) + material_errors(matter, body.materials)
     if errors:
         return JSONResponse({"detail": "; ".join(errors), "errors": errors}, status_code=422)
     today = dt.datetime.now(CHINA_TZ).date()
@@ -84,6 +89,7 @@ def submit(body: ApplicationIn, request: Request, response: Response, terminal_i
             legal_days=matter.legal_days, promised_due=promised_due, legal_due=legal_due,
             applicant_name=body.applicant.name, applicant_id_number=body.applicant.id_number,
             applicant_phone=body.applicant.phone, fields=body.fields, terminal_id=terminal_id,
+            material_dispositions=[m.model_dump() for m in body.materials],
             status=db.STATUS_SUBMITTED, created_at=now, updated_at=now)
         s.add(rec)
         try:
@@ -104,6 +110,35 @@ def submit(body: ApplicationIn, request: Request, response: Response, terminal_i
                  terminal_id)
         return submit_out(rec)
     raise HTTPException(503, "busy; retry with the same Idempotency-Key")
+
+
+SIGNATURE_ID = "signature"    # the 申请人承诺 signature: an attachment that is no catalogue material
+
+
+def material_errors(matter: Matter, materials: list) -> list[str]:
+    """Problems with the declared dispositions ([] when none were declared: an older kiosk).
+    The same rules the kiosk's materials step applies (kiosk/session.py)."""
+    if not materials:
+        return []
+    by_id = {m.id: m for m in matter.materials}
+    errors, declared = [], {}
+    for d in materials:
+        if d.id in declared:
+            errors.append(f"{d.id}：材料重复")
+            continue
+        declared[d.id] = d.disposition
+        m = by_id.get(d.id)
+        if m is None:
+            if not (d.id == SIGNATURE_ID and d.disposition == "attached"):
+                errors.append(f"{d.id}：不是该事项的申请材料")
+        elif d.disposition == "exempt" and not m.exempt_by_sharing:
+            errors.append(f"{m.name}：不能免提交")
+        elif d.disposition == "window" and not m.window_allowed:
+            errors.append(f"{m.name}：不能窗口补交")
+    for m in matter.materials:
+        if m.required and not m.exempt_by_sharing and declared.get(m.id, "none") == "none":
+            errors.append(f"{m.name}：必需材料未提交")
+    return errors
 
 
 def _replay(s: Session, key: str, body_hash: str) -> dict | None:

@@ -22,8 +22,12 @@ class Application:
     applicant: Applicant
     fields: dict = field(default_factory=dict)   # form field name -> value (strings)
     terminal_id: str = ""
+    # Each material's disposition: ({"id": "cdqz", "disposition": "attached"}, ...) — see
+    # kiosk/domain/materials.py. Empty (an older kiosk, or a matter without materials): not sent.
+    materials: tuple = ()
 
     def to_json(self) -> dict:
+        extra = {"materials": [dict(m) for m in self.materials]} if self.materials else {}
         return {
             "matter_code": self.matter_code,
             "matter_version": self.matter_version,
@@ -31,6 +35,7 @@ class Application:
                           "phone": self.applicant.phone},
             "fields": dict(self.fields),
             "terminal_id": self.terminal_id,
+            **extra,
         }
 
     @classmethod
@@ -38,4 +43,5 @@ class Application:
         a = d["applicant"]
         return cls(matter_code=d["matter_code"], matter_version=int(d["matter_version"]),
                    applicant=Applicant(a["name"], a["id_number"], a.get("phone", "")),
-                   fields=dict(d.get("fields", {})), terminal_id=d.get("terminal_id", ""))
+                   fields=dict(d.get("fields", {})), terminal_id=d.get("terminal_id", ""),
+                   materials=tuple(dict(m) for m in d.get("materials", ())))

@@ -48,6 +48,8 @@ class Material:
     exempt_by_sharing: bool = False   # 免提交: the hall gets it by data sharing
     blank_form: str = ""
     sample: str = ""
+    window_allowed: bool = False      # 允许窗口补交: may be handed in at the window later
+                                      # (originals to inspect or surrender) instead of a photo
 
 
 @dataclass(frozen=True)
@@ -100,7 +102,14 @@ class Matter:
         return f"承诺{self.promised_days}个工作日（法定{self.legal_days}个工作日）"
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        d = asdict(self)
+        # Keys added after matters were first served are left out at their default, so the
+        # content (and its hash, hall/catalog_versions.py) of an unchanged matter stays the same.
+        for m in d["materials"]:
+            for key, default in _LATER_MATERIAL_KEYS.items():
+                if m.get(key) == default:
+                    del m[key]
+        return d
 
     @classmethod
     def from_dict(cls, d: dict, where: str = "matter") -> "Matter":
@@ -113,7 +122,8 @@ class Matter:
             conditions=tuple(r.str_list("conditions")),
             materials=tuple(_material(x) for x in r.table_list(
                 "materials", {"id", "name", "form"},
-                {"copies", "source", "required", "exempt_by_sharing", "blank_form", "sample"})),
+                {"copies", "source", "required", "exempt_by_sharing", "blank_form", "sample",
+                 *_LATER_MATERIAL_KEYS})),
             steps=tuple(_step(x) for x in r.table_list("steps", {"name", "description"}, {"materials"})),
             promised_days=r.int("promised_days", minimum=0), legal_days=r.int("legal_days", minimum=0),
             fee=r.str("fee"), fee_basis=r.str("fee_basis", allow_empty=True),
@@ -129,6 +139,9 @@ class Matter:
         if bad or not m.audience:
             raise CatalogError(where, "audience", f"must be a non-empty list of {sorted(AUDIENCES)}, got {bad or '[]'}")
         return m
+
+
+_LATER_MATERIAL_KEYS = {"window_allowed": False}
 
 
 def _material(x: dict) -> Material:

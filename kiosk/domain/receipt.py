@@ -91,8 +91,10 @@ class ReceiptDoc:
 def application_receipt(*, job_id: str, hall_name: str, terminal_id: str, matter_name: str,
                         application_no: str, applicant_name: str, applicant_id_number: str,
                         submitted_at: dt.datetime, time_limit_text: str, consult_phone: str,
-                        complaint_phone: str, queued: bool) -> ReceiptDoc:
-    """受理回执, or 待上传回执 when the hall was unreachable and the application waits in the outbox."""
+                        complaint_phone: str, queued: bool,
+                        window_materials: Sequence[str] = (), window_location: str = "") -> ReceiptDoc:
+    """受理回执, or 待上传回执 when the hall was unreachable and the application waits in the outbox.
+    `window_materials`: names of the materials the applicant chose to hand in at the window."""
     title = "待上传回执" if queued else "受理回执"
     blocks: list[Block] = [
         Text(hall_name, align="center"),
@@ -112,6 +114,11 @@ def application_receipt(*, job_id: str, hall_name: str, terminal_id: str, matter
                         bold=True)]
     else:
         blocks += [QrCode(application_no, caption="扫码查询办理进度")]
+    if window_materials:
+        blocks += [Separator(), Text("请携带以下材料到窗口补交：", bold=True)]
+        blocks += [Text(f"{i}. {name}") for i, name in enumerate(window_materials, 1)]
+        if window_location:
+            blocks.append(KeyValue("补交地点", window_location))
     blocks += [
         Separator(),
         KeyValue("咨询电话", consult_phone),

@@ -12,9 +12,13 @@ PREVIEW_FPS = 10
 
 
 class CameraPreview(Image):
-    def __init__(self, frame_source, **kw):
+    """`target`: "square" (a code: the middle of the frame) or "page" (a document: an A4 page,
+    portrait, as tall as the picture) — where the user is asked to hold what the camera reads."""
+
+    def __init__(self, frame_source, target: str = "square", **kw):
         super().__init__(fit_mode="contain", **kw)
         self._source = frame_source
+        self._target_kind = target
         self._seq = -1
         self._event = None
         with self.canvas.after:                   # the target frame users aim the code at
@@ -44,9 +48,18 @@ class CameraPreview(Image):
             tex.flip_vertical()                   # OpenCV rows run top-down, GL bottom-up
         tex.blit_buffer(img.tobytes(), colorfmt="bgr", bufferfmt="ubyte")
         self.texture = tex
+        if self._target_kind == "page":
+            self._place_target()
         self.canvas.ask_update()
 
     def _place_target(self, *_) -> None:
+        if self._target_kind == "page":
+            # the picture as drawn (contain): a 16:9 frame inside this widget
+            fw, fh = self.norm_image_size if self.texture is not None else (self.width, self.height)
+            h = fh * 0.94
+            w = min(h / 1.414, fw * 0.94)
+            self._target.rectangle = (self.center_x - w / 2, self.center_y - h / 2, w, h)
+            return
         side = min(self.width, self.height) * 0.6
         x, y = self.center_x - side / 2, self.center_y - side / 2
         self._target.rectangle = (x, y, side, side)

@@ -10,7 +10,7 @@ MATTER = {
     "audience": ["个人", "法人"], "department": "城市管理局",
     "basis": [{"law": "《城市市容和环境卫生管理条例》", "article": "第十一条"}],
     "conditions": ["设置地点符合规划"],
-    "materials": [{"id": "m1", "name": "申请表", "form": "原件"}],
+    "materials": [{"id": "m1", "name": "申请表", "form": "原件", "window_allowed": True}],
     "steps": [{"name": "受理", "description": "窗口受理", "materials": ["m1"]}],
     "promised_days": 5, "legal_days": 20, "fee": "不收费", "fee_basis": "",
     "location": "一楼大厅", "hours": "工作日 9:00-17:00", "visits": 0,

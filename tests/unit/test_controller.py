@@ -108,6 +108,9 @@ def walk_to_review(c, wait, matter, card):
     c.post(S.StartApplication())
     snap = wait(lambda s: s.screen == "form")
     c.post(S.SubmitForm({**snap.session.values, **GOOD_VALUES}))
+    wait(lambda s: s.screen == "materials")
+    c.post(S.DeferToWindow("m1"))           # 窗口补交 (tests/unit/test_materials.py photographs)
+    c.post(S.SubmitMaterials())
     wait(lambda s: s.screen == "review")
 
 

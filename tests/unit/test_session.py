@@ -19,7 +19,9 @@ def to_form(matter, card):
 def to_review(matter, card):
     s = to_form(matter, card)
     values = {**s.values, **GOOD_VALUES}
-    return S.transition(s, S.SubmitForm(values), 10, T)
+    s = S.transition(s, S.SubmitForm(values), 10, T)
+    assert s.state is State.MATERIALS
+    return run([S.DeferToWindow("m1"), S.SubmitMaterials()], start=s, t0=10)
 
 
 def test_happy_path_states(matter, card):
@@ -91,6 +93,8 @@ def test_new_card_starts_new_session(matter, card):
 
 def test_back_navigation_and_stale_events(matter, card):
     s = to_review(matter, card)
+    s = S.transition(s, S.Back(), 20, T)
+    assert s.state is State.MATERIALS and s.dispositions == {"m1": "window"}
     s = S.transition(s, S.Back(), 20, T)
     assert s.state is State.FORM and s.values["phone"] == "13912345678"
     s = S.transition(s, S.Back(), 21, T)
