@@ -17,7 +17,7 @@ from kiosk.config import KioskConfig
 from kiosk.controller import CodeScanned, Controller, ControllerSettings, DeviceChanged
 from kiosk.domain.application import Application
 from kiosk.health import HealthMonitor
-from kiosk.outbox import OutboxSender, SqliteOutbox
+from kiosk.outbox import NotYet, OutboxSender, SqliteOutbox
 from kiosk.platform import HallHttpClient
 from kiosk.ports import HallRejected, HallUnavailable
 from kiosk.session import CardProblem, CardRead, Timeouts
@@ -97,9 +97,6 @@ def build_runtime(cfg: KioskConfig, out_dir: Path) -> Runtime:
     return Runtime(cfg, controller, reader, printer, client, outbox, sender, health, scanner, sims, embedded)
 
 
-class _Waiting(HallUnavailable):
-    """An item waits for an earlier one (its application): not a failure of the hall."""
-
 
 def send_outbox_item(client: HallHttpClient, outbox: SqliteOutbox, item) -> dict:
     """One outbox item to the hall, by kind. Raises HallUnavailable / HallRejected like the client."""
@@ -111,9 +108,9 @@ def send_outbox_item(client: HallHttpClient, outbox: SqliteOutbox, item) -> dict
         key = body.pop("application_key", "")
         if body.get("application_no") is None and key:
             sent = outbox.result(key)
-            if sent is None and any(p.key == key for p in outbox.pending()):
+            if sent is None and outbox.state_of(key) == "pending":
                 # the rated application is still queued: rate it once the hall has numbered it
-                raise HallUnavailable("the rated application is not delivered yet")
+                raise NotYet("the rated application is not delivered yet")
             body["application_no"] = sent["application_no"] if sent else None
         return client.evaluate(body, item.key)
     if item.kind == "material":
@@ -132,7 +129,7 @@ def _send_material(client: HallHttpClient, outbox: SqliteOutbox, item) -> dict:
     if sent is None:
         state = outbox.state_of(key)
         if state == "pending":
-            raise _Waiting(f"material {p['material_id']}: its application is not delivered yet")
+            raise NotYet(f"material {p['material_id']}: its application is not delivered yet")
         log.warning("material %s dropped: its application is %s", p["material_id"], state or "unknown")
         raise HallRejected(0, f"application {state or 'unknown'}: material not sent")
     return client.put_material(sent["application_no"], p["material_id"], p["content_type"],

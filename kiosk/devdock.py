@@ -52,19 +52,26 @@ class DockActions:
     DOCUMENTS = ("lease_contract", "site_photo_sheet", "licence_copy")
     DOCUMENT_S = 60.0              # long enough to frame it, take the photo and retake it
 
-    def show_document(self, name: str = "") -> None:
+    def show_document(self, name: str = "") -> threading.Event:
         """放置材料: lay a (generated, fictitious) paper document under the simulated camera;
-        each press the next of DOCUMENTS unless one is named."""
+        each press the next of DOCUMENTS unless one is named. The event is set once it lies
+        there (drawing a page takes a second or two)."""
+        laid = threading.Event()
         if self._camera is None:
-            return
+            laid.set()
+            return laid
         if not name:
             name = self.DOCUMENTS[self._doc_index % len(self.DOCUMENTS)]
             self._doc_index += 1
 
         def lay():
             from drivers.scanner.sample_document import document
-            self._camera.show_image(document(name), seconds=self.DOCUMENT_S)
+            try:
+                self._camera.show_image(document(name), seconds=self.DOCUMENT_S)
+            finally:
+                laid.set()
         self._async(lay)
+        return laid
 
     def remove_document(self) -> None:
         if self._camera is not None:

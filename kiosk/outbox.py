@@ -32,6 +32,11 @@ CREATE TABLE IF NOT EXISTS outbox (
 """
 
 
+class NotYet(HallUnavailable):
+    """`send` cannot go yet because the item waits for an earlier one (an image or a rating for
+    an application the hall has not numbered yet): skipped this round, not a failure."""
+
+
 class OutboxFull(Exception):
     """The disk is full or the database unwritable: the caller must not pretend it was saved."""
 
@@ -157,6 +162,8 @@ class OutboxSender:
             log.warning("outbox item %s rejected by the hall: %s", item.key, e.status)
             self._outbox.mark_rejected(item.key, e.message)
             raise
+        except NotYet:
+            raise
         except HallUnavailable as e:
             self._outbox.record_failure(item.key, str(e)[:200])
             raise
@@ -166,6 +173,7 @@ class OutboxSender:
 
     def drain_once(self) -> bool:
         """Try every pending item once. True when the queue is empty afterwards."""
+        waiting = False
         for item in self._outbox.pending():
             if self._stop.is_set():
                 return False
@@ -173,11 +181,14 @@ class OutboxSender:
                 with self._send_lock:
                     if self._outbox.result(item.key) is None:
                         self._attempt(item)
+            except NotYet:
+                waiting = True   # its application goes first (later in this round, or the next)
+                continue
             except HallUnavailable:
                 return False     # the hall is away: stop this round, back off
             except HallRejected:
                 continue         # recorded; the rest of the queue still goes
-        return True
+        return not waiting
 
     def _run(self) -> None:
         backoff = self._min

@@ -12,6 +12,7 @@ import io
 from kivy.core.image import Image as CoreImage
 from kivy.factory import Factory
 from kivy.metrics import dp
+from kivy.properties import BooleanProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.image import Image
 from kivy.uix.label import Label
@@ -40,6 +41,7 @@ def camera_problem(status) -> str:
 
 
 class MaterialsScreen(KioskScreen):
+    capturing = BooleanProperty(False)     # the camera view is open: the list's lines fold away
     _preview = None
     _photo_key = None          # (material id, id of the bytes) of the photo drawn
     _thumbs: dict = {}
@@ -59,8 +61,9 @@ class MaterialsScreen(KioskScreen):
             self._render_list(s, problem)
 
     def _render_list(self, s, problem: str) -> None:
+        self.capturing = False
         self._stop_preview()
-        self._show(self.ids.list_panel)
+        self._show(self._list_panel)
         n = len(s.material_errors)
         self.ids.summary.text = tr("还有{n}项必需材料未提交，请看标红的提示").format(n=n) if n else ""
         self.ids.message.text = tr(s.message)
@@ -79,9 +82,9 @@ class MaterialsScreen(KioskScreen):
         d = s.dispositions.get(m.id, M.NONE)
         row = BoxLayout(orientation="horizontal", size_hint_y=None, spacing=dp(16), padding=(dp(16), dp(10)))
         _background(row, m.id in s.material_errors)
-        left = BoxLayout(orientation="vertical", size_hint_y=None, spacing=dp(4))
+        left = BoxLayout(orientation="vertical", size_hint_y=None, spacing=dp(4), pos_hint={"center_y": 0.5})
         left.bind(minimum_height=left.setter("height"))
-        mark = "* " if m.required and not m.exempt_by_sharing else ""
+        mark = "*" if m.required and not m.exempt_by_sharing else ""     # no space: no line break after it
         extra = [m.form] + ([tr("{n}份").format(n=m.copies)] if m.copies > 1 else [])
         left.add_widget(_wrap(f"{mark}{m.name}（{'，'.join(extra)}）", fs(26), theme.TEXT, bold=True))
         status, color = self._status(m, d)
@@ -89,16 +92,17 @@ class MaterialsScreen(KioskScreen):
         err = s.material_errors.get(m.id, "")
         if err:
             text = tr(err) + (f"：{s.matter.location}" if err == GO_TO_WINDOW else "")
-            left.add_widget(_wrap("⚠ " + text, fs(24), theme.ACCENT))
+            left.add_widget(_wrap("！" + text, fs(24), theme.ACCENT))
             self.dynamic[f"error:{m.id}"] = left.children[0]
         row.add_widget(left)
         if d == M.ATTACHED and m.id in s.attachments:
             thumb = Image(texture=self._thumb(m.id, s.attachments[m.id].data), fit_mode="contain",
-                          size_hint=(None, None), size=(dp(120) * app().scale, dp(90) * app().scale))
+                          size_hint=(None, None), size=(dp(120) * app().scale, dp(90) * app().scale),
+                          pos_hint={"center_y": 0.5})
             row.add_widget(thumb)
             self.dynamic[f"thumb:{m.id}"] = thumb
         buttons = BoxLayout(orientation="horizontal", size_hint=(None, None), spacing=dp(12),
-                            height=dp(72) * app().scale)
+                            height=dp(72) * app().scale, pos_hint={"center_y": 0.5})
         if not m.exempt_by_sharing:
             for name, text, event, enabled in self._buttons(m, d, problem):
                 b = Factory.MaterialButton(text=tr(text), disabled=not enabled)
@@ -148,7 +152,8 @@ class MaterialsScreen(KioskScreen):
     # -- the camera view -------------------------------------------------------------------------
     def _render_capture(self, s, problem: str) -> None:
         self._built_for = None
-        self._show(self.ids.capture_panel)
+        self.capturing = True
+        self._show(self._capture_panel)
         m = next(x for x in s.matter.materials if x.id == s.capturing)
         self.ids.capture_title.text = m.name
         taking = s.fetching == "photo"
@@ -167,8 +172,9 @@ class MaterialsScreen(KioskScreen):
             self.ids.capture_hint.text = tr("请看照片：文字清楚、整页完整，就按“使用此照片”；否则请重拍")
         self.ids.capture_message.text = tr(s.message) or (tr(problem) if problem and s.photo is None else "")
         b = self._capture_buttons()
-        shown = ["btn_shutter", "btn_cancel_capture"] if s.photo is None else ["btn_use", "btn_retake",
-                                                                                 "btn_cancel_capture"]
+        # two big buttons at a time (there is no room for three in 长者模式): a photo is either
+        # used or retaken; leaving the camera view is 取消 under the live picture
+        shown = ["btn_shutter", "btn_cancel_capture"] if s.photo is None else ["btn_use", "btn_retake"]
         box = self.ids.capture_buttons
         if [w.kiosk_name for w in reversed(box.children)] != shown:
             box.clear_widgets()
@@ -215,14 +221,22 @@ class MaterialsScreen(KioskScreen):
         if panel.parent is not holder:
             holder.clear_widgets()
             holder.add_widget(panel)
-        nav = self.ids.nav
-        nav.opacity = 1 if panel is self.ids.list_panel else 0
-        nav.disabled = panel is not self.ids.list_panel
+        # 上一步 / 下一步 leave the tree while the camera view is open (hidden but present, their
+        # disabled buttons would swallow touches meant for the camera view's)
+        nav, body = self._nav, self._body
+        if panel is self._list_panel and nav.parent is None:
+            body.add_widget(nav)             # index 0: the bottom of the vertical layout
+        elif panel is not self._list_panel and nav.parent is not None:
+            body.remove_widget(nav)
 
     def on_kv_post(self, base_widget):
         # both panels are made by kv; only one is in the content box at a time
         self._cbuttons = {}
-        self.ids.content.remove_widget(self.ids.capture_panel)
+        # kv ids are weak references: keep the panel that is out of the tree alive ourselves
+        self._list_panel, self._capture_panel = self.ids.list_panel.__self__, self.ids.capture_panel.__self__
+        self._nav = self.ids.nav.__self__
+        self._body = self._nav.parent
+        self.ids.content.remove_widget(self._capture_panel)
 
     def on_leave(self, *_):
         self._stop_preview()
@@ -255,7 +269,7 @@ class MaterialsScreen(KioskScreen):
         self._thumbs = {}
         self._built_for = None
         self.dynamic = {}
-        self._show(self.ids.list_panel)
+        self._show(self._list_panel)
 
     def invalidate(self):
         self._built_for = None

@@ -37,9 +37,13 @@ def encode_jpeg(image, max_side: int = MAX_SIDE, quality: int = QUALITY, max_byt
         if not ok:
             raise CaptureFailed("照片处理失败，请重拍")
         data = buf.tobytes()
-        if len(data) <= max_bytes or q <= 40:
+        if len(data) <= max_bytes or max(image.shape[:2]) < 400:
             return data
-        q -= 10
+        if q > 50:
+            q -= 10              # first less quality, then fewer pixels
+        else:
+            h, w = image.shape[:2]
+            image = cv2.resize(image, (w * 3 // 4, h * 3 // 4), interpolation=cv2.INTER_AREA)
 
 
 class FrameStillCamera:

@@ -22,7 +22,8 @@ class CameraPreview(Image):
         self._seq = -1
         self._event = None
         with self.canvas.after:                   # the target frame users aim the code at
-            Color(1, 1, 1, 0.9)
+            # a page: amber, since white would vanish along the paper's own edge
+            Color(*((1, 0.72, 0.1, 0.95) if target == "page" else (1, 1, 1, 0.9)))
             self._target = Line(width=3)
         self.bind(pos=self._place_target, size=self._place_target)
 

@@ -1,6 +1,7 @@
 """The real Kivy app in an offscreen window (SDL offscreen, EGL/llvmpipe), from a card placed on
 the simulated reader to a receipt printed on the virtual printer, through a real hall on
 127.0.0.1. Screenshots stay in test-out/e2e-*/screens for a person to look at."""
+import io
 import json
 import os
 import shutil
@@ -21,6 +22,8 @@ OUT = ROOT / "test-out"
 EXPECTED_SCREENS = ["01-attract", "02-home", "02b-home-english", "02c-home-english-elder",
                     "02d-home-elder", "03-matters", "03b-matters-search", "04-guide", "05-form-prefilled",
                     "06-form-errors", "06b-form-keyboard-numeric", "06c-form-keyboard-pinyin",
+                    "06d-materials", "06e-materials-missing", "06f-materials-camera", "06g-materials-photo",
+                    "06h-materials-ready", "06i-materials-elder", "06j-materials-camera-elder",
                     "07-review", "08-done", "09-evaluate-reason-required", "10-thanks",
                     "11-attract-again", "12-progress-scan-needs-card", "13-progress-detail",
                     "14-progress-list", "15-credit-choose", "16-credit-person", "17-credit-enterprise",
@@ -44,6 +47,32 @@ def hall_applications(out: Path) -> list[tuple]:
     [db] = list((out / "hall").glob("*.db"))
     with sqlite3.connect(db) as con:
         return con.execute("SELECT application_no, idempotency_key, applicant_id_number FROM applications").fetchall()
+
+
+def hall_materials(out: Path) -> tuple[list, dict]:
+    """(the dispositions the application declared, {material id: (content type, size, bytes)})."""
+    [db] = list((out / "hall").glob("*.db"))
+    with sqlite3.connect(db) as con:
+        [(declared,)] = con.execute("SELECT material_dispositions FROM applications").fetchall()
+        images = {m: (ct, size, data) for m, ct, size, data in
+                  con.execute("SELECT material_id, content_type, size, data FROM application_materials")}
+    return json.loads(declared), images
+
+
+def check_materials(out: Path, summary: dict) -> None:
+    """The lease contract and the site photos were photographed, the form goes to the window."""
+    assert summary["materials"] == {"sfzm": "exempt", "cdqz": "attached", "xgt": "attached", "sqb": "window"}
+    declared, images = hall_materials(out)
+    assert {d["id"]: d["disposition"] for d in declared} == {
+        "sqb": "window", "sfzm": "exempt", "cdqz": "attached", "xgt": "attached", "jgsm": "none", "wts": "none"}
+    assert sorted(images) == ["cdqz", "xgt"]
+    for ct, size, data in images.values():
+        assert ct == "image/jpeg" and data[:3] == b"\xff\xd8\xff" and 20_000 < size < 3 * 1024 * 1024
+        img = Image.open(io.BytesIO(data))
+        assert max(img.size) <= 1600
+    # what was photographed is the document the dock laid there: mostly paper-white, with ink
+    photo = np.asarray(Image.open(io.BytesIO(images["cdqz"][2])).convert("L"))
+    assert photo.std() > 30 and (photo > 200).mean() > 0.2
 
 
 def decode_qr(png: Path) -> list[str]:
@@ -82,6 +111,7 @@ def test_card_to_printed_receipt_online():
     assert summary["credit_enterprise"] in pdf.name
     rows = hall_applications(out)
     assert [r[0] for r in rows] == [number]                   # ... and the hall's database holds it
+    check_materials(out, summary)
 
 
 @pytest.mark.e2e
@@ -95,6 +125,7 @@ def test_hall_down_gives_pending_receipt_then_uploads_once():
     assert len(receipts) == 1 and decode_qr(receipts[0]) == []   # no QR: no hall number yet
     rows = hall_applications(out)
     assert len(rows) == 1                                        # sent once, after the hall came back
+    check_materials(out, summary)                                # ... and its photos after it
     assert rows[0][1].upper().startswith(summary["application_no"][2:])
 
 
