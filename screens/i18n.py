@@ -255,8 +255,8 @@ EN.update({
     "取消，返回材料列表": "Cancel, back to the list",
     "正在拍照…": "Taking the photo…",
     "正在拍照，请保持材料不动…": "Taking the photo, keep the document still…",
-    "请将材料平放在台面上，整页放入白色框内，再按“拍照”":
-        "Lay the document flat, the whole page inside the white frame, then press “Take photo”",
+    "请将材料平放在台面上，整页放入黄色框内，再按“拍照”":
+        "Lay the document flat, the whole page inside the yellow frame, then press “Take photo”",
     "请看照片：文字清楚、整页完整，就按“使用此照片”；否则请重拍":
         "Check the photo: if the text is clear and the page complete, press “Use this photo”; otherwise retake it",
     "此材料不能窗口补交，请拍照上传": "This document cannot be handed in at the counter: please photograph it",

@@ -158,7 +158,7 @@ class MaterialsScreen(KioskScreen):
         self.ids.capture_title.text = m.name
         taking = s.fetching == "photo"
         if s.photo is None:
-            self.ids.capture_hint.text = tr("请将材料平放在台面上，整页放入白色框内，再按“拍照”")
+            self.ids.capture_hint.text = tr("请将材料平放在台面上，整页放入黄色框内，再按“拍照”")
             self._start_preview()
             self._photo_key = None
             self.ids.photo.opacity = 0
