@@ -5,9 +5,9 @@
         │   ╲──补正──▶ correction 待补正 ──受理──▶ accepted
         └──不予受理──▶ rejected 不予受理   (also from correction)
 
-Time limits are counted in working days (Monday–Friday) from the day of receipt, China time.
-Statutory holidays and make-up working days are not modelled: a hall that needs them adds a
-calendar table; until then due dates can fall on a holiday, never earlier than the law allows.
+Time limits are counted in working days from the day of receipt, China time: Monday–Friday,
+minus statutory holidays, plus 调休 make-up working days (hall/holidays.py, config/holidays/).
+A year the State Council has not published yet counts Monday–Friday only (logged).
 """
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hall import db
+from hall import db, holidays
 from hall.api_deps import CHINA_TZ, china_time, china_today
 
 STATUS_TEXT = {"submitted": "已提交", "accepted": "已受理", "correction": "待补正",
@@ -48,23 +48,26 @@ class ActionError(ValueError):
     """The action does not apply now; the message is shown to staff as is."""
 
 
-def add_working_days(start: dt.date, days: int) -> dt.date:
-    d, left = start, days
-    while left > 0:
-        d += dt.timedelta(days=1)
-        if d.weekday() < 5:
-            left -= 1
-    return d
+def add_working_days(start: dt.date, days: int, calendar: holidays.HolidayCalendar | None = None) -> dt.date:
+    """The day `days` working days after `start` (the day of receipt counts as day 0, even if it
+    is a holiday): with the hall's holiday calendar unless one is given."""
+    return (calendar or holidays.active()).add_working_days(start, days)
 
 
-def due_dates(received: dt.date, promised_days: int, legal_days: int) -> tuple[dt.date | None, dt.date | None]:
+def due_dates(received: dt.date, promised_days: int, legal_days: int,
+              calendar: holidays.HolidayCalendar | None = None) -> tuple[dt.date | None, dt.date | None]:
     if promised_days == 0 and legal_days == 0:
         return None, None       # 即办: done on the spot, nothing to count
-    return add_working_days(received, promised_days), add_working_days(received, legal_days)
+    return add_working_days(received, promised_days, calendar), add_working_days(received, legal_days, calendar)
 
 
 def overdue(rec: db.ApplicationRecord, today: dt.date | None = None) -> str:
-    """"" / "promised" (past the promised limit) / "legal" (past the statutory limit)."""
+    """"" / "promised" (past the promised limit) / "legal" (past the statutory limit).
+
+    Against the due dates stored at receipt (counted with the holiday calendar then), so the
+    flag always agrees with the dates the kiosk and the console show. An application received
+    before the State Council published next year's holidays keeps dates counted Monday–Friday
+    for that year: earlier than the law allows, never later."""
     if rec.status in FINAL or rec.promised_due is None:
         return ""
     today = today or china_today()

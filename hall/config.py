@@ -1,15 +1,19 @@
 """The hall's settings: config/hall.toml (demo) or /etc/bianmin/hall.toml (production).
 
 Flat TOML loaded into a frozen dataclass. The first five keys are required; the rest have
-defaults (shown in config/hall.toml). A mistake stops the server at
+defaults (shown in config/hall.toml). Constructing the settings also loads and checks the
+holiday calendar (hall/holidays.py) and makes it the one due dates are counted with. A mistake stops the server at
 start with a message that names the file, the key and what is expected, rather than surfacing
 later as a strange runtime error. Relative paths are relative to the working directory.
 """
 from __future__ import annotations
 
+import ipaddress
 import tomllib
 from dataclasses import dataclass, fields
 from pathlib import Path
+
+from hall import holidays
 
 
 class ConfigError(ValueError):
@@ -30,6 +34,26 @@ class HallSettings:
     console_idle_minutes: int = 30        # a console session ends after this long without a request
     login_max_failures: int = 5           # consecutive wrong passwords before an account is locked
     login_lockout_minutes: int = 15
+    # Directory of YYYY.toml holiday files; "" = config/holidays if it exists (else Monday–Friday).
+    # str, not Path: `hall serve --workers N` passes the settings to its workers as JSON.
+    holidays_dir: str = ""
+    # /metrics needs `Authorization: Bearer <the file's content>`; the file is made (random,
+    # mode 0600) at the first start if missing. "" = no token (embedded/test halls on 127.0.0.1).
+    metrics_token_file: str = ""
+    metrics_public: bool = False          # true: no token even on a non-loopback host (network-restricted)
+
+    def __post_init__(self):
+        # Checked however the settings were made (hall.toml, the embedded hall, a worker's JSON),
+        # so every hall start validates the holiday files and the /metrics choice.
+        if (not self.metrics_token_file and not self.metrics_public and not is_loopback(self.host)):
+            raise ConfigError("hall settings", "metrics_token_file",
+                              f"required when host is not a loopback address (host = {self.host!r}): "
+                              'e.g. metrics_token_file = "/etc/bianmin/metrics.token" (Prometheus sends it as '
+                              "a bearer token), or metrics_public = true if the network already restricts /metrics")
+        try:
+            holidays.use(self.holidays_dir)
+        except holidays.HolidayError as e:
+            raise ConfigError(e.path, e.key, e.message) from None
 
 
 # key -> (check, what is expected); checks take the raw TOML value.
@@ -49,8 +73,21 @@ _OPTIONAL = {
     "console_idle_minutes": (lambda v: _int_in(v, 1, 24 * 60), "an integer number of minutes 1..1440"),
     "login_max_failures": (lambda v: _int_in(v, 1, 100), "an integer 1..100"),
     "login_lockout_minutes": (lambda v: _int_in(v, 1, 24 * 60), "an integer number of minutes 1..1440"),
+    "holidays_dir": (lambda v: isinstance(v, str), 'a directory of YYYY.toml holiday files, e.g. "config/holidays"'),
+    "metrics_token_file": (lambda v: isinstance(v, str) and "\n" not in v,
+                           'a file holding the bearer token for /metrics, e.g. "var/metrics.token" ("" = none)'),
+    "metrics_public": (lambda v: isinstance(v, bool), "true or false"),
 }
 assert set(_EXPECTED) | set(_OPTIONAL) == {f.name for f in fields(HallSettings)}
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _int_in(v, lo: int, hi: int) -> bool:
@@ -87,5 +124,10 @@ def settings_from_dict(raw: dict, where: Path | str = "hall settings") -> HallSe
         if key in raw and not ok(raw[key]):
             raise ConfigError(where, key, f"expected {expected}, got {raw[key]!r}")
     optional = {k: raw[k] for k in _OPTIONAL if k in raw}
-    return HallSettings(host=raw["host"], port=raw["port"], database_url=raw["database_url"],
-                        catalog_dir=Path(raw["catalog_dir"]), hall_name=raw["hall_name"], **optional)
+    try:
+        return HallSettings(host=raw["host"], port=raw["port"], database_url=raw["database_url"],
+                            catalog_dir=Path(raw["catalog_dir"]), hall_name=raw["hall_name"], **optional)
+    except ConfigError as e:
+        if e.path == "hall settings":          # a rule across keys of this file: name the file
+            raise ConfigError(where, e.key, e.message) from None
+        raise

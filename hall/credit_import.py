@@ -16,6 +16,8 @@ import csv
 import datetime as dt
 import io
 import json
+import re
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -138,61 +140,152 @@ ALIASES = {
 }
 
 
+@dataclass
+class Parsed:
+    """A file read into raw rows, with where each row starts (for messages people can act on)."""
+    doc: dict[str, list[dict]]
+    lines: dict[str, list[int]] = field(default_factory=dict)   # category -> line of each row (1-based)
+    headers: dict[str, str] = field(default_factory=dict)       # our key -> the CSV's own column name
+
+
+@dataclass(frozen=True)
+class Problem:
+    category: str
+    row: int            # 1-based within its category
+    line: int | None    # line of the file where the row starts (None if unknown)
+    field: str          # our key, or "(row)"
+    column: str         # the file's own column name for it (CSV), else the key
+    message: str        # pydantic's message or ours (English)
+    error_type: str = ""
+
+    def text(self, where: str) -> str:
+        return f"{where}: {self.category} row {self.row}: {self.field}: {self.message}"
+
+
 def read_file(path: Path, kind: str | None = None) -> dict[str, list[dict]]:
     """{category: [raw row dicts]} from a JSON or CSV file. Raises ImportError_."""
     try:
         raw = path.read_bytes()
     except OSError as e:
         raise ImportError_(f"{path}: cannot be read: {e.strerror}") from None
+    return parse(raw, path.name, kind, where=str(path)).doc
+
+
+def parse(raw: bytes, filename: str, kind: str | None = None, where: str | None = None) -> Parsed:
+    """Read a JSON or CSV file's bytes (the type from `filename`'s suffix). Raises ImportError_."""
+    where = where or filename
+    name = Path(filename)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise ImportError_(f"{path}: not UTF-8 (save the file as UTF-8; GBK exports need converting)") from None
-    if path.suffix.lower() == ".json":
+        raise ImportError_(f"{where}: not UTF-8 (save the file as UTF-8; GBK exports need converting)") from None
+    if name.suffix.lower() == ".json":
         try:
             doc = json.loads(text)
         except ValueError as e:
-            raise ImportError_(f"{path}: not valid JSON: {e}") from None
+            raise ImportError_(f"{where}: not valid JSON: {e}") from None
         if not isinstance(doc, dict) or not set(doc) <= set(CATEGORIES) or not all(isinstance(v, list) for v in doc.values()):
-            raise ImportError_(f"{path}: expected an object with lists under {list(CATEGORIES)}")
-        return doc
-    if path.suffix.lower() != ".csv":
-        raise ImportError_(f"{path}: expected a .json or .csv file")
-    kind = kind or path.stem.lower()
+            raise ImportError_(f"{where}: expected an object with lists under {list(CATEGORIES)}")
+        return Parsed(doc, _json_row_lines(text))
+    if name.suffix.lower() != ".csv":
+        raise ImportError_(f"{where}: expected a .json or .csv file")
+    kind = kind or name.stem.lower()
     if kind not in CATEGORIES:
-        raise ImportError_(f"{path}: cannot tell the category from the file name; pass --kind {'|'.join(CATEGORIES)}")
+        raise ImportError_(f"{where}: cannot tell the category from the file name; pass --kind {'|'.join(CATEGORIES)}")
     reader = csv.DictReader(io.StringIO(text))
     if not reader.fieldnames:
-        raise ImportError_(f"{path}: empty CSV")
-    rows = []
-    for row in reader:
+        raise ImportError_(f"{where}: empty CSV")
+    headers = {ALIASES.get(k.strip(), k.strip()): k.strip() for k in reader.fieldnames if k is not None}
+    rows, lines = [], []
+    while True:
+        start = reader.line_num + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as e:
+            raise ImportError_(f"{where}: line {start}: not valid CSV: {e}") from None
         if None in row:
-            raise ImportError_(f"{path}: row {reader.line_num}: more cells than header columns")
+            raise ImportError_(f"{where}: row {reader.line_num}: more cells than header columns")
         rows.append({ALIASES.get(k.strip(), k.strip()): v for k, v in row.items()})
-    return {kind: rows}
+        lines.append(start)
+    return Parsed({kind: rows}, {kind: lines}, headers)
+
+
+def _json_row_lines(text: str) -> dict[str, list[int]]:
+    """The line each row of a (valid) {"category": [row, …]} document starts on."""
+    dec, out = json.JSONDecoder(), {}
+    ws = re.compile(r"[ \t\n\r]*")
+    i = ws.match(text, 0).end() + 1                       # past "{"
+    while True:
+        i = ws.match(text, i).end()
+        if text[i] == "}":
+            return out
+        key, i = dec.raw_decode(text, i)
+        i = ws.match(text, i).end() + 1                   # past ":"
+        i = ws.match(text, i).end()
+        lines = out.setdefault(key, [])
+        i += 1                                            # past "["
+        while True:
+            i = ws.match(text, i).end()
+            if text[i] == "]":
+                i += 1
+                break
+            lines.append(text.count("\n", 0, i) + 1)
+            _, i = dec.raw_decode(text, i)
+            i = ws.match(text, i).end()
+            if text[i] == ",":
+                i += 1
+        i = ws.match(text, i).end()
+        if text[i] == ",":
+            i += 1
+
+
+def check(parsed: Parsed) -> tuple[dict[str, list[BaseModel]], list[Problem]]:
+    """Every row checked: (the good rows per category, every problem found), in file order."""
+    out: dict[str, list[BaseModel]] = {}
+    problems: list[Problem] = []
+    for category, rows in parsed.doc.items():
+        model = MODELS[category]
+        lines = parsed.lines.get(category, [])
+        checked = []
+        for i, row in enumerate(rows, start=1):
+            line = lines[i - 1] if i - 1 < len(lines) else None
+            if not isinstance(row, dict):
+                problems.append(Problem(category, i, line, "(row)", "(row)", "expected an object"))
+                continue
+            try:
+                m = model.model_validate(row)
+            except ValidationError as e:
+                first = e.errors()[0]
+                key = ".".join(str(p) for p in first.get("loc", ())) or "(row)"
+                problems.append(Problem(category, i, line, key, parsed.headers.get(key, key), str(first.get("msg")),
+                                        str(first.get("type", ""))))
+                continue
+            bad = _cross_check(category, m)
+            if bad:
+                problems.append(Problem(category, i, line, bad[0], parsed.headers.get(bad[0], bad[0]), bad[1]))
+                continue
+            checked.append(m)
+        out[category] = checked
+    return out, problems
+
+
+def _cross_check(category: str, row: BaseModel) -> tuple[str, str] | None:
+    if category == "subjects":
+        if row.kind == "enterprise" and not uscc.is_valid(row.code):
+            return "code", "an enterprise needs a 统一社会信用代码"
+        if row.legal_rep_id_number and not is_valid_id_number(row.legal_rep_id_number):
+            return "legal_rep_id_number", "fails its check digit"
+    return None
 
 
 def validate(doc: dict[str, list[dict]], where: str) -> dict[str, list[BaseModel]]:
-    out = {}
-    for category, rows in doc.items():
-        model = MODELS[category]
-        checked = []
-        for i, row in enumerate(rows, start=1):
-            if not isinstance(row, dict):
-                raise ImportError_(f"{where}: {category}[{i}]: expected an object")
-            try:
-                checked.append(model.model_validate(row))
-            except ValidationError as e:
-                first = e.errors()[0]
-                field = ".".join(str(p) for p in first.get("loc", ())) or "(row)"
-                raise ImportError_(f"{where}: {category} row {i}: {field}: {first.get('msg')}") from None
-        out[category] = checked
-    for s in out.get("subjects", []):
-        if s.kind == "enterprise" and not uscc.is_valid(s.code):
-            raise ImportError_(f"{where}: subjects: {s.code}: an enterprise needs a 统一社会信用代码")
-        if s.legal_rep_id_number and not is_valid_id_number(s.legal_rep_id_number):
-            raise ImportError_(f"{where}: subjects: {s.code}: legal_rep_id_number fails its check digit")
-    return out
+    """All rows, or ImportError_ naming the first bad one (`hall credit import`: all or nothing)."""
+    checked, problems = check(Parsed(doc))
+    if problems:
+        raise ImportError_(problems[0].text(where))
+    return checked
 
 
 def store(s: Session, checked: dict[str, list[BaseModel]]) -> dict[str, int]:
@@ -220,6 +313,40 @@ def store(s: Session, checked: dict[str, list[BaseModel]]) -> dict[str, int]:
             rec.subject_code, rec.decided_on, rec.data, rec.imported_at = row.subject_code, row.decided_on, data, db.utcnow()
         counts[category] = len(rows)
     return counts
+
+
+@dataclass
+class ImportResult:
+    rows: int                        # rows in the file
+    counts: dict[str, int]           # written per category (empty when nothing was written)
+    problems: list[Problem]          # rejected rows, in file order
+
+    @property
+    def imported(self) -> int:
+        return sum(self.counts.values())
+
+
+def import_bytes(s: Session, raw: bytes, filename: str, kind: str | None, actor: str, client: str = "",
+                 skip_bad_rows: bool = False) -> ImportResult:
+    """The console's upload: parse and check every row; write all rows (or, with skip_bad_rows,
+    the good ones) and audit; with a bad row and no skip_bad_rows nothing is written.
+    Raises ImportError_ for a file that cannot be read at all (encoding, syntax, category)."""
+    parsed = parse(raw, filename, kind)
+    checked, problems = check(parsed)
+    rows = sum(len(v) for v in parsed.doc.values())
+    if problems and not skip_bad_rows:
+        db.audit(s, actor, "credit_import_refused", target=filename[:128],
+                 detail=f"{len(problems)} of {rows} rows rejected; nothing imported", client=client)
+        s.commit()
+        return ImportResult(rows, {}, problems)
+    counts = store(s, checked)
+    detail = ", ".join(f"{k}={v}" for k, v in counts.items())
+    if problems:
+        detail += f"; {len(problems)} rows rejected (" + ", ".join(
+            f"{p.category} row {p.row}" for p in problems[:20]) + (", …" if len(problems) > 20 else "") + ")"
+    db.audit(s, actor, "credit_import", target=filename[:128], detail=detail, client=client)
+    s.commit()
+    return ImportResult(rows, counts, problems)
 
 
 def import_file(s: Session, path: Path, kind: str | None = None) -> dict[str, int]:

@@ -3,10 +3,25 @@
 Terminal and business numbers are read from the database at scrape time by a custom collector,
 so they are right whichever worker process answers and survive restarts. Each app has its own
 registry (tests start several halls in one process).
+
+Authentication: with `metrics_token_file` set (config/hall.toml does), a scrape must send
+`Authorization: Bearer <token>` — Prometheus's `authorization.credentials_file` (see
+config/prometheus/prometheus.yml). Anything else gets a bare 401, the same whether the header
+was missing, malformed or wrong. The token file is read again when it changes (rotate it
+without a restart); a missing one is created with a random token (mode 0600) at start. Without
+a token file (embedded and test halls) /metrics is open and the start says so in the log; a
+hall on a non-loopback host refuses to start that way unless `metrics_public = true`
+(hall/config.py).
 """
 from __future__ import annotations
 
+import contextlib
+import hmac
 import logging
+import os
+import secrets
+import threading
+from pathlib import Path
 
 from fastapi import APIRouter, Request, Response
 from prometheus_client import (CONTENT_TYPE_LATEST, CollectorRegistry, Counter, disable_created_metrics,
@@ -17,11 +32,87 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from hall import db
 from hall.applications import FINAL
+from hall.config import is_loopback
 from hall.monitoring import LEVEL_ORDER, paper_state, terminal_view
 
 log = logging.getLogger("hall.metrics")
 disable_created_metrics()     # *_created series only double the exposition; nobody alerts on them
-router = APIRouter()
+
+
+class MetricsTokenError(RuntimeError):
+    pass
+
+
+class MetricsToken:
+    """The bearer token in `path`, re-read when the file changes; created if missing."""
+
+    def __init__(self, path: str):
+        self.path = Path(path)
+        self._lock = threading.Lock()
+        self._stamp: tuple | None = None
+        self._token = b""
+
+    def ensure(self) -> None:
+        """Create the file with a random token if it does not exist (start-up), then read it."""
+        if not self.path.exists():
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileExistsError:
+                pass                      # another worker made it first: use theirs
+            else:
+                with os.fdopen(fd, "w") as f:
+                    f.write(secrets.token_urlsafe(32) + "\n")
+                log.warning("metrics: created %s with a new random token; give Prometheus a copy "
+                            "(authorization.credentials_file)", self.path)
+        self.current()
+
+    def current(self) -> bytes:
+        try:
+            st = self.path.stat()
+        except OSError as e:
+            raise MetricsTokenError(f"{self.path}: {e.strerror}") from None
+        stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
+        with self._lock:
+            if stamp != self._stamp:
+                try:
+                    token = self.path.read_bytes().strip()
+                except OSError as e:
+                    raise MetricsTokenError(f"{self.path}: {e.strerror}") from None
+                if len(token) < 16 or any(c <= 0x20 or c > 0x7e for c in token):
+                    raise MetricsTokenError(f"{self.path}: the token must be 16 or more printable ASCII "
+                                            "characters without spaces")
+                self._token, self._stamp = token, stamp
+            return self._token
+
+    def allows(self, authorization: str | None) -> bool:
+        scheme, _, given = (authorization or "").partition(" ")
+        if scheme.lower() != "bearer" or not given:
+            return False
+        return hmac.compare_digest(given.strip().encode("latin-1", "replace"), self.current())
+
+
+@contextlib.asynccontextmanager
+async def _lifespan(app):
+    settings = app.state.settings
+    if settings.metrics_token_file:
+        token = MetricsToken(settings.metrics_token_file)
+        try:
+            token.ensure()
+        except (MetricsTokenError, OSError) as e:
+            # Not fatal for the kiosk API; /metrics answers 503 until the file is fixed.
+            log.error("metrics: token unusable, /metrics answers 503 until it is fixed: %s", e)
+        app.state.metrics_token = token
+    else:
+        app.state.metrics_token = None
+        # Loud unless the hall listens on loopback only (embedded and test halls).
+        log.log(logging.INFO if is_loopback(settings.host) else logging.WARNING,
+                "metrics: /metrics has no token (metrics_token_file is not set): anyone who reaches %s:%s can read it",
+                settings.host, settings.port)
+    yield
+
+
+router = APIRouter(lifespan=_lifespan)
 
 
 class HallCollector:
@@ -112,6 +203,21 @@ class HallMetrics:
 
 
 @router.get("/metrics", response_class=Response,
-            responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text exposition"}})
+            responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text exposition"},
+                       401: {"content": {"text/plain": {}},
+                             "description": "metrics_token_file is set and the bearer token is missing or wrong"},
+                       503: {"content": {"text/plain": {}}, "description": "the token file is unusable"}})
 def metrics(request: Request):
+    token: MetricsToken | None = getattr(request.app.state, "metrics_token", None)
+    if token is None and request.app.state.settings.metrics_token_file:
+        token = request.app.state.metrics_token = MetricsToken(request.app.state.settings.metrics_token_file)
+    if token is not None:
+        try:
+            allowed = token.allows(request.headers.get("authorization"))
+        except MetricsTokenError as e:
+            log.error("metrics: %s", e)
+            return Response("metrics token unavailable\n", status_code=503, media_type="text/plain")
+        if not allowed:
+            return Response("unauthorized\n", status_code=401, media_type="text/plain",
+                            headers={"WWW-Authenticate": 'Bearer realm="metrics"'})
     return Response(generate_latest(request.app.state.metrics.registry), media_type=CONTENT_TYPE_LATEST)

@@ -38,29 +38,70 @@ _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 
 
 class AccountError(ValueError):
-    pass
+    """str(e) is English (the CLI); `zh` is what the console shows."""
+
+    def __init__(self, message: str, zh: str = ""):
+        super().__init__(message)
+        self.zh = zh or message
 
 
-def check_new_password(password: str) -> None:
+# A generated password: 4 groups of 4 from letters and digits without look-alikes (0/O, 1/l/I).
+_GEN_ALPHABET = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+
+def generate_password() -> str:
+    while True:
+        pw = "-".join("".join(secrets.choice(_GEN_ALPHABET) for _ in range(4)) for _ in range(4))
+        if re.search(r"[A-Za-z]", pw) and re.search(r"\d", pw):
+            return pw
+
+
+def check_new_password(password: str, username: str = "") -> None:
     if len(password) < MIN_PASSWORD:
-        raise AccountError(f"password too short: at least {MIN_PASSWORD} characters")
+        raise AccountError(f"password too short: at least {MIN_PASSWORD} characters",
+                           f"密码太短：至少 {MIN_PASSWORD} 个字符")
+    if len(password) > 128:
+        raise AccountError("password too long: at most 128 characters", "密码太长：最多 128 个字符")
     if not (re.search(r"[A-Za-z]", password) and re.search(r"\d", password)):
-        raise AccountError("password needs letters and digits")
+        raise AccountError("password needs letters and digits", "密码须同时包含字母和数字")
+    if username and username.lower() in password.lower():
+        raise AccountError("password must not contain the username", "密码不能包含用户名")
+    if len(set(password.lower())) < 5:
+        raise AccountError("password has too few different characters", "密码中不同的字符太少，容易被猜中")
 
 
-def create_user(s: Session, username: str, password: str, role: str, display_name: str = "") -> db.User:
+def create_user(s: Session, username: str, password: str, role: str, display_name: str = "",
+                actor: str = "cli", client: str = "") -> db.User:
     if not USERNAME_RE.fullmatch(username):
-        raise AccountError("username: 2-32 characters of a-z 0-9 _ . - (lower case), starting with a letter or digit")
+        raise AccountError("username: 2-32 characters of a-z 0-9 _ . - (lower case), starting with a letter or digit",
+                           "用户名须为 2–32 位小写字母、数字或 _ . -，以字母或数字开头")
     if role not in ROLES:
-        raise AccountError(f"role must be one of {sorted(ROLES)}")
-    check_new_password(password)
+        raise AccountError(f"role must be one of {sorted(ROLES)}", "请选择角色")
+    check_new_password(password, username)
     if s.scalar(select(db.User).where(db.User.username == username)) is not None:
-        raise AccountError(f"user {username!r} already exists")
+        raise AccountError(f"user {username!r} already exists", f"用户名 {username} 已存在")
     u = db.User(username=username, display_name=display_name[:64], role=role, password_hash=_hasher.hash(password))
     s.add(u)
-    db.audit(s, "cli", "user_add", target=username, detail=f"role={role}")
+    db.audit(s, actor, "user_add", target=username, detail=f"role={role}", client=client)
     s.commit()
     return u
+
+
+def set_password(s: Session, user: db.User, password: str, keep_session: str = "") -> None:
+    """A new password (checked), the lock-out cleared and every session of the user ended but
+    `keep_session` (a token hash: the manager resetting their own). Caller commits."""
+    check_new_password(password, user.username)
+    user.password_hash = _hasher.hash(password)
+    user.failed_logins, user.locked_until = 0, None
+    end_sessions(s, user, keep=keep_session)
+
+
+def end_sessions(s: Session, user: db.User, keep: str = "") -> None:
+    """Log the user out everywhere (but the session `keep`, a token hash)."""
+    q = delete(db.ConsoleSession).where(db.ConsoleSession.user_id == user.id)
+    if keep:
+        q = q.where(db.ConsoleSession.token_sha256 != keep)
+    s.execute(q)
 
 
 @dataclass(frozen=True)

@@ -55,3 +55,10 @@ async def form_of(request: Request) -> dict[str, str]:
 def back_to(url: str) -> RedirectResponse:
     # 303: the browser follows with a GET, so a reload does not post the form again.
     return RedirectResponse(url, status_code=303)
+
+
+def forbidden(request: Request, ctx: ConsoleContext, what: str) -> HTMLResponse:
+    """A 403 page in words (not a JSON body): which page, and who can open it."""
+    return render(request, "message.html", ctx, status_code=403, title="无权访问",
+                  message=f"您的角色（{auth.ROLES.get(ctx.user.role, ctx.user.role)}）不能打开“{what}”。"
+                          "此页面仅限大厅负责人使用；如需调整权限，请联系大厅负责人。")

@@ -31,15 +31,37 @@ async function poll(url, apply) {
   }
 }
 
+function setText(node, text) { if (node.textContent !== text) node.textContent = text; }
+
+// Tiles are updated in place, keyed by terminal id, not rebuilt: a tile being clicked (or
+// hovered) while a poll lands stays the same element, so the click is never lost between its
+// mousedown on the old element and its mouseup on a new one.
 function renderTiles(data) {
   const box = document.getElementById("tiles");
-  box.replaceChildren(...data.terminals.map(t =>
-    el("a", { class: "tile " + t.level, href: "/console/terminals/" + encodeURIComponent(t.id), "data-terminal": t.id },
-       el("span", { class: "state" }, LEVEL_TEXT[t.level]), el("strong", { class: "name" }, t.name),
-       el("span", { class: "where" }, t.id + " · " + t.location), el("span", { class: "reason" }, t.reason))));
+  const existing = new Map(Array.from(box.querySelectorAll("a.tile[data-terminal]"), a => [a.dataset.terminal, a]));
+  const wanted = data.terminals.map(t => {
+    let a = existing.get(t.id);
+    if (!a) {
+      a = el("a", { "data-terminal": t.id }, el("span", { class: "state" }), el("strong", { class: "name" }),
+             el("span", { class: "where" }), el("span", { class: "reason" }));
+    }
+    existing.delete(t.id);
+    const cls = "tile " + t.level, href = "/console/terminals/" + encodeURIComponent(t.id);
+    if (a.className !== cls) a.className = cls;
+    if (a.getAttribute("href") !== href) a.setAttribute("href", href);
+    setText(a.querySelector(".state"), LEVEL_TEXT[t.level]);
+    setText(a.querySelector(".name"), t.name);
+    setText(a.querySelector(".where"), t.id + " · " + t.location);
+    setText(a.querySelector(".reason"), t.reason);
+    return a;
+  });
+  for (const gone of existing.values()) gone.remove();
+  if (wanted.length) box.querySelectorAll(":scope > :not(a.tile)").forEach(n => n.remove());
+  // Re-insert only what is out of order (moving a node keeps it the same element anyway).
+  wanted.forEach((a, i) => { if (box.children[i] !== a) box.insertBefore(a, box.children[i] || null); });
   for (const [level, n] of Object.entries(data.summary)) {
     const b = document.querySelector(`[data-count="${level}"]`);
-    if (b) b.textContent = String(n);
+    if (b) setText(b, String(n));
   }
 }
 
@@ -64,7 +86,20 @@ function renderTerminal(t) {
        el("td", {}, e.text)), "暂无记录", 3);
 }
 
+// An upload over the page's limit is stopped here, with the reason in words, rather than sent
+// only to be refused by the hall with a bare 413.
+function guardUploadSize(form) {
+  const input = form.querySelector("input[type=file][data-max-bytes]");
+  const warning = form.querySelector("#file-too-big");
+  if (!input || !warning) return;
+  const tooBig = () => Array.from(input.files || []).some(f => f.size > Number(input.dataset.maxBytes));
+  input.addEventListener("change", () => { warning.hidden = !tooBig(); });
+  form.addEventListener("submit", ev => { if (tooBig()) { ev.preventDefault(); warning.hidden = false; } });
+}
+
 document.addEventListener("DOMContentLoaded", () => {
+  const importForm = document.getElementById("import-form");
+  if (importForm) guardUploadSize(importForm);
   const tiles = document.getElementById("tiles");
   if (tiles) setTimeout(() => poll(tiles.dataset.poll, renderTiles), POLL_MS);
   const terminal = document.getElementById("terminal");
