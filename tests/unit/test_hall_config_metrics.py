@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from hall.config import ConfigError, HallSettings, is_loopback, load_config
+from hall.config import ConfigError, is_loopback, load_config
 
 REPO = Path(__file__).resolve().parents[2]
 BASE = '''host = "{host}"
