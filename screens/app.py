@@ -30,6 +30,7 @@ from screens.form import FormScreen
 from screens.guide import GuideScreen
 from screens.home import HomeScreen
 from screens.i18n import tr
+from screens import kivy_fixes
 from screens.maintenance import MaintenanceScreen
 from screens.materials import MaterialsScreen
 from screens.matters import MattersScreen
@@ -78,6 +79,7 @@ class KioskApp(App):
         self.current_snapshot = None
 
     def build(self):
+        kivy_fixes.apply()          # Kivy bugs worked around before any widget exists
         # one .kv beside each screen's .py (a module may hold two related screens)
         modules = dict.fromkeys(cls.__module__.rsplit(".", 1)[-1] for cls in SCREENS.values())
         for name in ("common", "countdown", *modules):

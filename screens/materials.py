@@ -46,6 +46,7 @@ class MaterialsScreen(KioskScreen):
     _photo_key = None          # (material id, id of the bytes) of the photo drawn
     _thumbs: dict = {}
     _built_for = None
+    _scrolled_for = None
 
     # -- render --------------------------------------------------------------------------------
     def render(self, snap):
@@ -76,6 +77,9 @@ class MaterialsScreen(KioskScreen):
         self.dynamic = {}
         for m in s.matter.materials:
             grid.add_widget(self._row(s, m, problem))
+        if self._scrolled_for is not s.matter:     # a new visit starts at the top of the list (a
+            self._scrolled_for = s.matter          # list left scrolled by the last one was blank)
+            self.ids.scroll.scroll_y = 1
         self._thumbs = {k: v for k, v in self._thumbs.items() if k[0] in s.attachments}
 
     def _row(self, s, m, problem: str):
@@ -268,6 +272,7 @@ class MaterialsScreen(KioskScreen):
         self._photo_key = None
         self._thumbs = {}
         self._built_for = None
+        self._scrolled_for = None
         self.dynamic = {}
         self._show(self._list_panel)
 
