@@ -111,7 +111,8 @@ def _demo(cfg: KioskConfig, out: Path, autopilot: bool, scenario: str, sessions:
         shutil.rmtree(out)           # generated output only: every demo starts clean
     out.mkdir(parents=True)
     cfg = dataclasses.replace(cfg, storage=dataclasses.replace(cfg.storage, data_dir=str(out / "kiosk-data")))
-    from drivers.idcard.fixtures import EXPIRED_CARD, LEGAL_REP_CARD, LEGAL_REP_LICENCE
+    from drivers.idcard.fixtures import (EXPIRED_CARD, FOREIGN_2017_CARD, FOREIGN_2023_CARD, HMT_CARD,
+                                         LEGAL_REP_CARD, LEGAL_REP_LICENCE)
     from drivers.idcard.simulator import SAMPLE_CARD, SAMPLE_CARD_2
     from kiosk.app import build_runtime
     from kiosk.devdock import DockActions
@@ -124,7 +125,9 @@ def _demo(cfg: KioskConfig, out: Path, autopilot: bool, scenario: str, sessions:
             last["no"] = o.application_no
     runtime.controller.subscribe(remember)
     actions = DockActions(runtime.simulators, runtime.embedded_hall,
-                          cards=[SAMPLE_CARD, LEGAL_REP_CARD, SAMPLE_CARD_2, EXPIRED_CARD], licence=LEGAL_REP_LICENCE,
+                          cards=[SAMPLE_CARD, LEGAL_REP_CARD, SAMPLE_CARD_2, EXPIRED_CARD,   # 换一张身份证 cycles:
+                                 HMT_CARD, FOREIGN_2017_CARD, FOREIGN_2023_CARD],   # 居住证, 永居证 2017/2023
+                          licence=LEGAL_REP_LICENCE,
                           camera=getattr(runtime.scanner, "source", None), last_application=lambda: last["no"])
     _prepare_kivy(out / ".kivy", cfg)
     from screens.app import KioskApp
