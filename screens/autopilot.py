@@ -480,20 +480,201 @@ class Autopilot:
         return self.summary
 
     def run_soak(self, sessions: int) -> dict:
-        """Many short visits (card, home, 办事指南 list, log out, card away): memory must not grow."""
+        """Many whole customer visits -- card, 区域通办 matter, form (first with its errors), review,
+        submit, receipt printed, 好差评, out, card lifted -- in both languages and both modes in
+        turn: memory must not grow (issue #7 benchmark). RSS idle, then after every visit.
+
+        Fast on purpose (a few minutes for 100): a step waits for the snapshot it caused and a
+        frame's layout, not for a person's pace. The first visit of each language/mode pair
+        screenshots its form errors (layout, overflow and contrast are checked on them)."""
+        import gc
+        import statistics
+
+        from kivy.cache import Cache
+        self._step_s: dict[str, list[float]] = {}
         self.wait_screen("attract")
-        rss = []
+        idle = rss_kb()
+        rss, visit_s, errors_shown = [], [], {}
+        counts = {}
         for i in range(sessions):
-            self.actions.place_card()
-            self.wait_screen("home")
-            self.tap("btn_matters")
-            self.wait_screen("matters", lambda s: bool(s.matters))
-            self.tap("btn_back")
-            self.wait_screen("home")
-            self.tap("btn_logout")
-            self.wait_screen("attract")
+            t0 = time.monotonic()
+            lang, elder = ("zh", "en")[i % 2], i % 4 >= 2
+            shots = i < 4
+            try:
+                errors = self._soak_visit(lang, elder, f"soak-{i + 1:03d}-form-errors-{lang}{'-elder' if elder else ''}"
+                                          if shots else None)
+            except AutopilotError:
+                snap = self.app.current_snapshot
+                log.error("soak visit %d failed on %s (message %r)", i + 1, snap.screen, snap.session.message)
+                self.shot(f"soak-{i + 1:03d}-failed")         # what the screen showed when it stuck
+                raise
+            if shots:
+                errors_shown[f"{lang}{'-elder' if elder else ''}"] = errors
             self.actions.remove_card()
-            time.sleep(0.8)             # the reader sees the card gone (two empty finds)
+            time.sleep(0.7)             # the reader sees the card gone (two empty finds)
+            self._published.clear()     # the autopilot's own record of snapshots: not the app's memory
             rss.append(rss_kb())
-        self.summary.update(self.ui_timings(), rss_per_session_kb=rss, sessions=sessions)
+            visit_s.append(round(time.monotonic() - t0, 2))
+            if i + 1 in (10, sessions):
+                counts[i + 1] = _object_counts()
+        gc.collect()
+        grown = {k: counts[sessions].get(k, 0) - v for k, v in counts.get(10, {}).items()}
+        grown.update({k: v for k, v in counts[sessions].items() if k not in counts.get(10, {})})
+        self.summary.update(self.ui_timings(), rss_idle_kb=idle, rss_per_session_kb=rss, sessions=sessions,
+                            rss_after_gc_kb=rss_kb(), visit_s=visit_s, form_errors_shown=errors_shown,
+                            step_median_s={k: round(statistics.median(v), 3) for k, v in self._step_s.items()},
+                            object_growth_after_10=dict(sorted(grown.items(), key=lambda kv: -kv[1])[:15]),
+                            kivy_cache={k: len(v) for k, v in Cache._objects.items()})
         return self.summary
+
+    def _soak_visit(self, lang: str, elder: bool, shot: str | None) -> dict:
+        """One visit as run_soak makes it; returns the form's error texts as the screen showed them."""
+        for attempt in range(3):
+            self.actions.place_card()
+            try:
+                self._soak_wait(lambda s: s.screen == "home" and s.session.card is not None, 8.0)
+                break
+            except AutopilotError:
+                if attempt == 2:
+                    raise
+                # the reader did not see the last card go: lift it and put it back, as a person does
+                self.summary["card_replaced"] = self.summary.get("card_replaced", 0) + 1
+                self.actions.remove_card()
+                time.sleep(1.5)
+        if lang == "en":
+            self._soak_tap("btn_lang", lambda s: s.session.lang == "en")
+        if elder:
+            self._soak_tap("btn_elder", lambda s: s.session.elder)
+        self._soak_tap("btn_matters", lambda s: s.screen == "matters" and bool(s.matters))
+        code = next(m.code for m in self.app.current_snapshot.matters if m.name == TARGET_MATTER)
+        self._soak_tap(f"matter:{code}", lambda s: s.screen == "guide")
+        self._soak_tap("btn_start", lambda s: s.screen == "form")
+        self._soak_tap("btn_next", lambda s: s.screen == "form" and bool(s.session.errors))
+        shown = self._on_ui(lambda: {k[6:]: w.text for k, w in self.app.sm.current_screen.dynamic.items()
+                                     if k.startswith("error:") and w.text})
+        if shot:
+            time.sleep(SETTLE_S)
+            self.shot(shot)
+        self.fill_required()
+        self._soak_tap("btn_next", lambda s: s.screen != "form")
+        if self.app.current_snapshot.screen == "materials":
+            self._soak_materials()
+        self._soak_wait(lambda s: s.screen == "review")
+        printed = lambda s: (s.screen == "done" and s.session.outcome is not None   # noqa: E731
+                             and s.session.outcome.print_ok is not None)
+        self._soak_tap("btn_confirm", lambda s: s.screen == "sign" or printed(s))
+        if self.app.current_snapshot.screen == "sign":              # 申请人承诺, signed by hand
+            self.write_signature(DEMO_SIGNATURE)
+            self._soak_tap("btn_sign", printed)
+        self._soak_tap("btn_evaluate", lambda s: s.screen == "evaluate")
+        self._soak_tap("level:5", lambda s: True)
+        self._soak_tap("btn_submit", lambda s: s.screen == "thanks")
+        self._soak_tap("btn_finish", lambda s: s.screen == "attract" and s.session.card is None)
+        return shown
+
+    def _soak_materials(self) -> None:
+        """申请材料 as settle_materials, at soak pace: 窗口补交 where allowed, else photographed."""
+        for m in self.app.current_snapshot.session.matter.materials:
+            if m.exempt_by_sharing or not m.required:
+                continue
+            if m.window_allowed:
+                self._soak_tap(f"window:{m.id}", lambda s, i=m.id: s.session.dispositions.get(i) == "window")
+                continue
+            self._soak_tap(f"photo:{m.id}", lambda s, i=m.id: s.session.capturing == i)
+            self._soak_tap("btn_shutter", lambda s: s.session.photo is not None)
+            self._soak_tap("btn_use", lambda s, i=m.id: s.session.dispositions.get(i) == "attached"
+                           and not s.session.capturing)
+        self._soak_tap("btn_next", lambda s: s.screen != "materials")
+
+    def _soak_wait(self, predicate, timeout_s: float | None = None) -> None:
+        deadline = time.monotonic() + (timeout_s or self.timeout_s)
+        while time.monotonic() < deadline:
+            snap = self.app.current_snapshot
+            if snap is not None and predicate(snap):
+                time.sleep(0.05)          # a frame: the rendered screen is laid out (taps wait for it to settle)
+                return
+            time.sleep(0.02)
+        snap = self.app.current_snapshot
+        raise AutopilotError(f"soak: timed out; on screen {snap.screen if snap else None}")
+
+    def _soak_tap(self, name: str, until) -> None:
+        """Touch a widget (scrolled into view first if it is in a list), then wait for `until`."""
+        from kivy.tests.common import UnitTestTouch
+
+        def find():
+            screen = self.app.sm.current_screen
+            w = screen.find(name) or (screen.ids.header.ids.get(name) if "header" in screen.ids else None)
+            if w is None:
+                raise AutopilotError(f"no widget {name!r} on {self.app.sm.current}")
+            return w
+
+        def scroll():
+            """As a finger would: move the list so that the widget is in the middle of its view.
+            (ScrollView.scroll_to on a list still laying out can leave scroll_y outside 0..1.)"""
+            w = find()
+            sv = next((n for n in w.walk_reverse() if isinstance(n, ScrollView)), None)
+            if sv is None or not sv.children:
+                return False
+            content = sv.children[0]
+            _x, y = content.to_widget(*w.to_window(*w.center))
+            spare = content.height - sv.height
+            target = min(1.0, max(0.0, (y - sv.height / 2) / spare)) if spare > 0 else 1.0
+            if sv.effect_y is not None:       # an overscroll left in the effect would win again
+                sv.effect_y.velocity = 0
+                sv.effect_y.value = sv.effect_y.max * target
+            sv.scroll_y = target
+            return True
+
+        def press(at):
+            touch = UnitTestTouch(*at)
+            touch.touch_down()
+            Clock.schedule_once(lambda _dt: touch.touch_up())
+
+        def where():
+            """The widget's centre in the window, or None while its list shows another part."""
+            w = find()
+            x, y = w.to_window(*w.center)
+            node = w.parent
+            while node is not None and node is not node.parent:
+                if isinstance(node, ScrollView):
+                    left, bottom = node.to_window(*node.pos)
+                    if not (left <= x <= left + node.width and bottom <= y <= bottom + node.height):
+                        return None
+                node = node.parent
+            return x, y
+        t0 = time.monotonic()
+        for attempt in range(3):
+            # Rows that wrap their text settle over a few frames, and a list rebuilt by a render
+            # may jump back: touch where the widget stays, inside its list's visible part.
+            at = None
+            for _ in range(60):
+                now = self._on_ui(where)
+                if now is None:
+                    self._on_ui(scroll)
+                elif now == at:
+                    break
+                at = now
+                time.sleep(0.03)
+            if at is None:
+                def geometry():
+                    w = find()
+                    sv = next(n for n in w.walk_reverse() if isinstance(n, ScrollView))
+                    return w.to_window(*w.center), sv.to_window(*sv.pos), sv.size, sv.scroll_y
+                raise AutopilotError(f"soak: {name} stays out of view: {self._on_ui(geometry)}")
+            self._on_ui(lambda: press(at))
+            try:
+                self._soak_wait(until, 5.0)
+                break
+            except AutopilotError:
+                if attempt == 2:
+                    raise
+                self.summary["soak_retaps"] = self.summary.get("soak_retaps", 0) + 1   # it missed
+        self._step_s.setdefault(name.split(":")[0], []).append(time.monotonic() - t0)
+
+
+def _object_counts() -> dict[str, int]:
+    """Live Python objects by type name (run_soak: what grows between visit 10 and the last)."""
+    import gc
+    from collections import Counter
+    gc.collect()
+    return dict(Counter(type(o).__name__ for o in gc.get_objects()))

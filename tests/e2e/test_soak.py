@@ -1,0 +1,58 @@
+"""Whole visits one after another (the `make bench` soak, here only four): card, matter, form
+submitted empty first, materials, review, submit, receipt, 好差评, card lifted -- in Chinese,
+English, 长者模式 and both. The form's errors must be in English in English (the validation
+messages are Msgs translated by template, screens/i18n.py), and the automatic layout check
+(overflow, touch targets, contrast) must pass on each of the four error screens. Screenshots
+stay in test-out/e2e-soak/screens for a person to look at."""
+import json
+import re
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.e2e.test_kiosk_flow import run_demo
+
+HANZI = re.compile(r"[\u4e00-\u9fff]")
+SHOTS = ["soak-001-form-errors-zh", "soak-002-form-errors-en", "soak-003-form-errors-zh-elder",
+         "soak-004-form-errors-en-elder"]
+
+
+@pytest.fixture(scope="module")
+def soak() -> tuple:
+    out = run_demo("soak", "--sessions", "4")
+    return out, json.loads((out / "autopilot.json").read_text("utf-8"))
+
+
+@pytest.mark.e2e
+def test_four_whole_visits_in_both_languages_and_modes(soak):
+    out, summary = soak
+    assert summary["sessions"] == 4 and len(summary["rss_per_session_kb"]) == 4
+    assert summary["rss_idle_kb"] > 0
+    assert len(list((out / "receipts").glob("*.png"))) == 4          # a receipt printed each visit
+    shots = sorted(p.stem for p in (out / "screens").glob("*.png"))
+    assert shots == SHOTS
+
+
+@pytest.mark.e2e
+def test_form_errors_are_in_english_in_english_mode(soak):
+    _out, summary = soak
+    shown = summary["form_errors_shown"]
+    assert set(shown) == {"zh", "en", "zh-elder", "en-elder"}
+    assert shown["zh"] and shown["zh"].keys() == shown["en"].keys()
+    for lang in ("en", "en-elder"):
+        for field, text in shown[lang].items():
+            assert text.startswith("Please fill in "), (field, text)   # English around the hall's label
+            label = text.removeprefix("Please fill in ")
+            assert shown["zh"][field] == f"请填写{label}"           # the same message, in Chinese
+    for text in shown["zh"].values():
+        assert HANZI.search(text) and not text.startswith("Please")
+
+
+@pytest.mark.e2e
+def test_error_screens_pass_the_layout_and_contrast_check(soak):
+    out, summary = soak
+    assert summary.get("layout_problems", {}) == {}
+    zh = np.asarray(Image.open(out / "screens" / f"{SHOTS[0]}.png").convert("L"))
+    en = np.asarray(Image.open(out / "screens" / f"{SHOTS[1]}.png").convert("L"))
+    assert not np.array_equal(zh, en)
