@@ -5,8 +5,8 @@ controller performs the side effects a new state asks for (submit, print). Ident
 only in a Session object: wiping is returning a fresh Session().
 
     ATTRACT --card--> HOME --matters--> MATTERS --choose--> GUIDE --start--> FORM
-    FORM --submit ok--> MATERIALS --all required settled--> REVIEW --confirm--> SUBMITTING
-    SUBMITTING --done--> DONE --finish / timeout--> ATTRACT
+    FORM --submit ok--> MATERIALS --all required settled--> REVIEW --confirm--> SIGN
+    SIGN (申请人承诺) --a plausible handwritten signature--> SUBMITTING --done--> DONE --finish / timeout--> ATTRACT
     MATERIALS (申请材料): per material OpenCamera -> TakePhoto -> (controller) PhotoTaken ->
         UsePhoto | Retake ; DeferToWindow (窗口补交) ; ClearMaterial ; 免提交 are settled from the start
     DONE --evaluate--> EVALUATE --rated--> THANKS --finish / timeout--> ATTRACT   (好差评)
@@ -27,6 +27,7 @@ from kiosk.domain.evaluation import LEVELS, needs_reason
 from kiosk.domain.form import prefill, validate
 from kiosk.domain.identity import IdentityCard
 from kiosk.domain import materials as M
+from kiosk.domain.signature import Signature
 
 
 class State(enum.Enum):
@@ -37,6 +38,7 @@ class State(enum.Enum):
     FORM = "form"
     MATERIALS = "materials"              # 申请材料: photograph, 免提交 or 窗口补交 each
     REVIEW = "review"
+    SIGN = "sign"                        # 申请人承诺: signed by hand before submitting
     SUBMITTING = "submitting"
     DONE = "done"
     CREDIT = "credit"                    # 信用报告: whose report (本人 / 企业)
@@ -91,6 +93,7 @@ class Session:
     capturing: str = ""          # the material being photographed: the camera view is open
     photo: M.Attachment | None = None   # the photo just taken, shown large: 使用此照片 / 重拍
     material_errors: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
+    signature: Signature | None = None   # SIGN: kept so that a failed submit need not be signed again
 
 
 @dataclass(frozen=True)
@@ -316,6 +319,17 @@ class Confirm:
 
 
 @dataclass(frozen=True)
+class Signing:
+    """A finger wrote on the pad: an earlier "还没有签名" no longer applies."""
+
+
+@dataclass(frozen=True)
+class Sign:
+    """确认签名并提交: the strokes drawn on the pad (the session judges whether they are a signature)."""
+    signature: Signature
+
+
+@dataclass(frozen=True)
 class Submitted:
     outcome: Outcome
 
@@ -359,7 +373,7 @@ class Tick:
 
 _BACK = {State.MATTERS: State.HOME, State.GUIDE: State.MATTERS, State.FORM: State.GUIDE, State.PROGRESS: State.HOME,
          State.CREDIT: State.HOME,
-         State.REVIEW: State.MATERIALS, State.MATERIALS: State.FORM, State.EVALUATE: State.DONE}
+         State.REVIEW: State.MATERIALS, State.SIGN: State.REVIEW, State.MATERIALS: State.FORM, State.EVALUATE: State.DONE}
 
 
 def transition(s: Session, event, now: float, timeouts: Timeouts) -> Session:
@@ -473,10 +487,20 @@ def _apply(s: Session, event) -> Session | None:
         case (State.MATERIALS, _):
             return _materials(s, event)
         case (State.REVIEW, Confirm()):
-            return replace(s, state=State.SUBMITTING)
+            return replace(s, state=State.SIGN, message="")
+        case (State.SIGN, Signing()):
+            return replace(s, message="") if s.message else s
+        case (State.SIGN, Sign(signature=sig)):
+            reason = sig.reason()
+            if reason:
+                return replace(s, message=reason)
+            # The signature rides with the photos: one more image, material id "signature".
+            png = M.Attachment(M.SIGNATURE_ID, "image/png", sig.to_png())
+            return replace(s, state=State.SUBMITTING, signature=sig, message="",
+                           attachments=_set(s.attachments, M.SIGNATURE_ID, png))
         case (State.SUBMITTING, Submitted(outcome=o)):
             # the photos are in the outbox now: none stays in memory longer than needed
-            return replace(s, state=State.DONE, outcome=o, attachments=_EMPTY, photo=None)
+            return replace(s, state=State.DONE, outcome=o, attachments=_EMPTY, photo=None, signature=None)
         case (State.SUBMITTING, SubmitFailed(message=msg)):
             return replace(s, state=State.REVIEW, message=msg)
         case (State.DONE, Printed(ok=ok, message=msg)):
@@ -489,6 +513,10 @@ def _apply(s: Session, event) -> Session | None:
             if needs_reason(level) and not reasons:
                 return replace(s, message="请至少选择一项不满意的原因")
             return replace(s, state=State.THANKS)
+        case (State.REVIEW, Back()):
+            # going back to change what was declared: a signature given for the old content goes
+            return replace(s, state=State.MATERIALS, signature=None,
+                           attachments=_set(s.attachments, M.SIGNATURE_ID))
         case (state, Back()) if state in _BACK:
             return replace(s, state=_BACK[state])
     return None
@@ -496,7 +524,7 @@ def _apply(s: Session, event) -> Session | None:
 
 def _fresh_materials(matter: Matter) -> dict:
     return dict(dispositions=MappingProxyType(M.initial_dispositions(matter)), attachments=_EMPTY,
-                capturing="", photo=None, material_errors=_EMPTY)
+                capturing="", photo=None, material_errors=_EMPTY, signature=None)
 
 
 def _material(s: Session, material_id: str):

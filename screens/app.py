@@ -35,6 +35,7 @@ from screens.maintenance import MaintenanceScreen
 from screens.materials import MaterialsScreen
 from screens.matters import MattersScreen
 from screens.review import ReviewScreen
+from screens.sign import SignScreen
 from screens.progress import ProgressDetailScreen, ProgressScreen
 from screens.submitting import SubmittingScreen
 from screens.tech import TechPinScreen, TechScreen
@@ -48,7 +49,7 @@ HERE = Path(__file__).resolve().parent
 SCREENS = {
     "attract": AttractScreen, "home": HomeScreen, "matters": MattersScreen, "guide": GuideScreen,
     "form": FormScreen, "materials": MaterialsScreen,
-    "review": ReviewScreen, "submitting": SubmittingScreen, "done": DoneScreen,
+    "review": ReviewScreen, "sign": SignScreen, "submitting": SubmittingScreen, "done": DoneScreen,
     "evaluate": EvaluateScreen, "thanks": ThanksScreen,
     "progress": ProgressScreen, "progress_detail": ProgressDetailScreen,
     "credit": CreditScreen, "credit_report": CreditReportScreen,

@@ -22,6 +22,9 @@ from screens.layout_check import layout_problems
 log = logging.getLogger(__name__)
 
 TARGET_MATTER = "户外广告设施设置审批"
+# A name-like scrawl for the 申请人承诺 pad, in the pad's 0..1 coordinates (y down): 三 and a zigzag.
+DEMO_SIGNATURE = (((0.14, 0.36), (0.34, 0.34)), ((0.12, 0.56), (0.36, 0.55)), ((0.09, 0.78), (0.40, 0.76)),
+                  ((0.48, 0.30), (0.54, 0.80), (0.62, 0.36), (0.70, 0.80), (0.80, 0.28)))
 
 
 SETTLE_S = 0.3   # after a screen appears, before its screenshot
@@ -161,9 +164,9 @@ class Autopilot:
             name: self.app.sm.current_screen.find(f"field:{name}").text for name in ("phone", "site_address")})
         self._tap_widget(lambda: self.app.sm.current_screen.find("keyboard").keys["DONE"])
 
-    def _tap_widget(self, locate) -> None:
+    def _tap_widget(self, locate, pause: float = TAP_S) -> None:
         x, y = self._on_ui(lambda: (lambda w: w.to_window(*w.center))(locate()))
-        self._touch_at(x, y)
+        self._touch_at(x, y, pause)
 
     def tap_key(self, label: str) -> None:
         """Tap a key of the on-screen letter pad by its label."""
@@ -174,7 +177,7 @@ class Autopilot:
         x, y = self._on_ui(locate)
         self._touch_at(x, y)
 
-    def _touch_at(self, x: float, y: float) -> None:
+    def _touch_at(self, x: float, y: float, pause: float = TAP_S) -> None:
         from kivy.tests.common import UnitTestTouch
 
         def press():
@@ -182,7 +185,7 @@ class Autopilot:
             touch.touch_down()
             Clock.schedule_once(lambda _dt: touch.touch_up(), 0.05)
         self._on_ui(press)
-        time.sleep(TAP_S)
+        time.sleep(pause)
 
     def shot(self, name: str) -> Path:
         self.shots_dir.mkdir(parents=True, exist_ok=True)
@@ -272,8 +275,10 @@ class Autopilot:
         if self.scenario == "offline":
             self.actions.network_down()
             time.sleep(1.0)
-        t0 = time.monotonic()
         self.tap("btn_confirm")
+        self.sign()
+        t0 = time.monotonic()
+        self.tap("btn_sign")
         self.wait_screen("done", lambda s: s.session.outcome is not None and s.session.outcome.print_ok is not None)
         self.summary["confirm_to_printed_ms"] = self._ms_until(
             t0, lambda s: s.session.outcome is not None and s.session.outcome.print_ok is not None)
@@ -298,6 +303,46 @@ class Autopilot:
         if not outcome.queued:
             self.progress_by_receipt()
         return self.summary
+
+    def sign(self) -> None:
+        """申请人承诺: first 确认 with an empty pad (the screen must say what to do), then write
+        a name with a finger, in both modes."""
+        self.wait_screen("sign")
+        self.tap("btn_sign")
+        self.wait_screen("sign", lambda s: bool(s.session.message))
+        self.shot("07b-sign-empty")
+        self.write_signature(DEMO_SIGNATURE)
+        self.wait_screen("sign", lambda s: not s.session.message)    # writing cleared "还没有签名"
+        self.shot("07c-sign")
+        self.tap("btn_elder")
+        self.wait_screen("sign", lambda s: s.session.elder)
+        self.shot("07d-sign-elder")
+        self.tap("btn_elder")
+        self.wait_screen("sign", lambda s: not s.session.elder)
+
+    def write_signature(self, strokes, step_px: float = 12.0) -> None:
+        """A finger along each stroke on the signature pad, a move every ~step_px."""
+        from kivy.tests.common import UnitTestTouch
+
+        def to_window(p):
+            box = self.app.sm.current_screen.find("pad_box")
+            return box.to_window(box.x + p[0] * box.width, box.y + (1 - p[1]) * box.height)
+
+        for stroke in strokes:
+            pts = self._on_ui(lambda stroke=stroke: [to_window(p) for p in stroke])
+            path = [pts[0]]
+            for (x0, y0), (x1, y1) in zip(pts, pts[1:]):
+                n = max(1, int(((x1 - x0) ** 2 + (y1 - y0) ** 2) ** 0.5 / step_px))
+                path += [(x0 + (x1 - x0) * i / n, y0 + (y1 - y0) * i / n) for i in range(1, n + 1)]
+
+            def draw(path=path):
+                touch = UnitTestTouch(*path[0])
+                touch.touch_down()
+                for x, y in path[1:]:
+                    touch.touch_move(x, y)
+                touch.touch_up()
+            self._on_ui(draw)
+        time.sleep(TAP_S)
 
     def materials(self) -> None:
         """申请材料 of 户外广告设施设置审批, as a person: 下一步 too early (what is missing is said
@@ -397,8 +442,8 @@ class Autopilot:
     def technician(self) -> None:
         """Five taps on the hall's name, a wrong PIN, the right one, a test print, out."""
         name = lambda: self.app.sm.current_screen.ids.header.children[-1]   # noqa: E731
-        for _ in range(5):
-            self._tap_widget(name)
+        for _ in range(5):               # as a technician does: quickly (5 taps within 3 s)
+            self._tap_widget(name, pause=0.08)
         self.wait_screen("tech_pin")
         for key in "1234":
             self._tap_widget(lambda k=key: self.app.sm.current_screen.find(f"key:{k}"))

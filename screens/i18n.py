@@ -171,6 +171,16 @@ EN = {
     "只点了一个点，请用手指在框内写下您的姓名": "That is only a dot. Please write your name in the box with your finger.",
     "签名太小，请在框内写大一些": "The signature is too small. Please write larger in the box.",
     "签名太短，请用手指在框内写下您的姓名": "The signature is too short. Please write your name in the box with your finger.",
+    # -- the 申请人承诺 screen (screens/sign.py) --
+    "申请人承诺": "Applicant's declaration",
+    "本人承诺：所填写的申请信息及提交的材料真实、准确、完整、有效，如有虚假，愿意承担相应的法律责任。":
+        "I declare that the information I filled in and the materials I provided are true, accurate, complete "
+        "and valid, and I accept legal responsibility for anything false.",
+    "请在下面的框内用手指写下您的姓名，然后点“确认签名并提交”。":
+        "Write your name with your finger in the box below, then touch \"Sign and submit\".",
+    "确认签名并提交": "Sign and submit",
+    "确认无误，去签名": "All correct: sign",
+    "申请人签名": "Applicant's signature",
 }
 
 EN.update({

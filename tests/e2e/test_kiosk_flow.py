@@ -24,7 +24,7 @@ EXPECTED_SCREENS = ["01-attract", "02-home", "02b-home-english", "02c-home-engli
                     "06-form-errors", "06b-form-keyboard-numeric", "06c-form-keyboard-pinyin",
                     "06d-materials", "06e-materials-missing", "06f-materials-camera", "06g-materials-photo",
                     "06h-materials-ready", "06i-materials-elder", "06j-materials-camera-elder",
-                    "07-review", "08-done", "09-evaluate-reason-required", "10-thanks",
+                    "07-review", "07b-sign-empty", "07c-sign", "07d-sign-elder", "08-done", "09-evaluate-reason-required", "10-thanks",
                     "11-attract-again", "12-progress-scan-needs-card", "13-progress-detail",
                     "14-progress-list", "15-credit-choose", "16-credit-person", "17-credit-enterprise",
                     "18-credit-a4", "19-tech-wrong-pin", "20-tech-menu"]
@@ -64,8 +64,14 @@ def check_materials(out: Path, summary: dict) -> None:
     assert summary["materials"] == {"sfzm": "exempt", "cdqz": "attached", "xgt": "attached", "sqb": "window"}
     declared, images = hall_materials(out)
     assert {d["id"]: d["disposition"] for d in declared} == {
-        "sqb": "window", "sfzm": "exempt", "cdqz": "attached", "xgt": "attached", "jgsm": "none", "wts": "none"}
-    assert sorted(images) == ["cdqz", "xgt"]
+        "sqb": "window", "sfzm": "exempt", "cdqz": "attached", "xgt": "attached", "jgsm": "none", "wts": "none",
+        "signature": "attached"}
+    assert sorted(images) == ["cdqz", "signature", "xgt"]
+    # the 申请人承诺 signature the autopilot wrote with a finger: a PNG with ink on white
+    ct, size, data = images.pop("signature")
+    assert ct == "image/png" and data.startswith(b"\x89PNG") and size < 20_000
+    sig = np.asarray(Image.open(io.BytesIO(data)).convert("L"))
+    assert sig.shape == (200, 600) and 0.003 < (sig < 128).mean() < 0.2
     for ct, size, data in images.values():
         assert ct == "image/jpeg" and data[:3] == b"\xff\xd8\xff" and 20_000 < size < 3 * 1024 * 1024
         img = Image.open(io.BytesIO(data))

@@ -4,6 +4,7 @@ import pytest
 
 from kiosk.domain.catalogue import Matter
 from kiosk.domain.identity import IdentityCard, ric_check_symbol
+from kiosk.domain.signature import Signature
 
 MATTER = {
     "code": "TEST-001", "name": "户外广告设施设置审批", "version": 2, "type": "行政许可",
@@ -42,4 +43,7 @@ def card() -> IdentityCard:
     return make_card()
 
 
+# A plausible handwritten name for the 申请人承诺 (kiosk/domain/signature.py): 三 and a zigzag.
+SIGNED = Signature((((0.14, 0.36), (0.34, 0.34)), ((0.12, 0.56), (0.36, 0.55)), ((0.09, 0.78), (0.40, 0.76)),
+                    ((0.48, 0.30), (0.54, 0.80), (0.62, 0.36), (0.70, 0.80), (0.80, 0.28))))
 GOOD_VALUES = {"phone": "13912345678", "site": "江苏省南京市玄武区中山路1号", "period": "一年以内"}

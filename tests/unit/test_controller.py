@@ -9,7 +9,7 @@ from kiosk.controller import Controller, ControllerSettings, DeviceChanged, Remo
 from kiosk.domain.catalogue import Catalog
 from kiosk.outbox import OutboxSender, SqliteOutbox
 from kiosk.ports import DeviceStatus, HallRejected, HallUnavailable, PrintResult, RemoteCommand, SubmitResult
-from tests.unit.conftest import GOOD_VALUES
+from tests.unit.conftest import GOOD_VALUES, SIGNED
 
 
 class FakeClock:
@@ -30,6 +30,7 @@ class FakeHall:
         self.reject = None
         self.by_key = {}
         self.evaluations = {}
+        self.materials = {}              # (application_no, material id) -> (content type, bytes)
 
     def evaluate(self, body, key):
         if self.down:
@@ -49,6 +50,12 @@ class FakeHall:
             raise HallRejected(422, self.reject)
         no = self.by_key.setdefault(key, f"QY{len(self.by_key) + 1:05d}")
         return SubmitResult(no, "submitted")
+
+    def put_material(self, application_no, material_id, content_type, data):
+        if self.down:
+            raise HallUnavailable("down")
+        self.materials[(application_no, material_id)] = (content_type, data)
+        return {"application_no": application_no, "material_id": material_id}
 
 
 class FakePrinter:
@@ -118,13 +125,17 @@ def test_submit_prints_receipt_with_hall_number(rig, matter, card):
     c, hall, outbox, sender, printer, clock, wait = rig
     walk_to_review(c, wait, matter, card)
     c.post(S.Confirm())
+    c.post(S.Sign(SIGNED))
     snap = wait(lambda s: s.screen == "done" and s.session.outcome.print_ok is not None)
     assert snap.session.outcome.application_no == "QY00001" and not snap.session.outcome.queued
     doc = printer.docs[0]
     text = doc.plain_text()
     assert doc.title == "受理回执" and "QY00001" in text and "[QR QY00001]" in text
     assert card.id_number not in text and "3201**********" in text
+    sender.drain_once()                 # the signature follows its application (the sender's thread)
     assert outbox.pending_count() == 0
+    content_type, png = hall.materials[("QY00001", "signature")]
+    assert content_type == "image/png" and png.startswith(b"\x89PNG")
     # personal data leaves the disk once the hall has it
     row = outbox._db.execute("SELECT payload FROM outbox").fetchone()
     assert row == (None,)
@@ -135,15 +146,18 @@ def test_hall_down_queues_and_sends_later_with_same_key(rig, matter, card):
     walk_to_review(c, wait, matter, card)
     hall.down = True
     c.post(S.Confirm())
+    c.post(S.Sign(SIGNED))
     snap = wait(lambda s: s.screen == "done" and s.session.outcome.print_ok is not None)
     assert snap.session.outcome.queued and snap.session.outcome.application_no.startswith("DS")
     assert printer.docs[0].title == "待上传回执"
     assert "网络恢复后自动上报" in printer.docs[0].plain_text()
-    [item] = outbox.pending()
+    item, signature = outbox.pending()
+    assert (item.kind, signature.kind, signature.payload["material_id"]) == ("application", "material", "signature")
     hall.down = False
     assert sender.drain_once()
     assert sender.drain_once()          # a second round sends nothing twice
     assert list(hall.by_key) == [item.key] and outbox.pending_count() == 0
+    assert list(hall.materials) == [(hall.by_key[item.key], "signature")]
 
 
 def test_rejected_submission_returns_to_review_with_reason(rig, matter, card):
@@ -151,9 +165,12 @@ def test_rejected_submission_returns_to_review_with_reason(rig, matter, card):
     walk_to_review(c, wait, matter, card)
     hall.reject = "事项版本已更新"
     c.post(S.Confirm())
+    c.post(S.Sign(SIGNED))
     snap = wait(lambda s: s.screen == "review" and s.session.message)
     assert "事项版本已更新" in snap.session.message and not printer.docs
+    sender.drain_once()                  # the signature of a refused application is refused with it
     assert outbox.pending_count() == 0   # rejected items are not retried forever
+    assert not hall.materials
 
 
 def test_idle_timeout_through_controller_ticks(rig, matter, card):
@@ -214,6 +231,7 @@ def test_evaluation_is_queued_and_sent_with_the_application_number(rig, matter, 
     c, hall, outbox, sender, printer, clock, wait = rig
     walk_to_review(c, wait, matter, card)
     c.post(S.Confirm())
+    c.post(S.Sign(SIGNED))
     wait(lambda s: s.screen == "done" and s.session.outcome.print_ok is not None)
     rate(c, wait, 2, ("办理时间长",))
     assert sender.drain_once()
@@ -227,9 +245,10 @@ def test_evaluation_of_a_queued_application_waits_for_its_number(rig, matter, ca
     walk_to_review(c, wait, matter, card)
     hall.down = True
     c.post(S.Confirm())
+    c.post(S.Sign(SIGNED))
     wait(lambda s: s.screen == "done" and s.session.outcome.print_ok is not None)
     rate(c, wait, 5)
-    assert outbox.pending_count() == 2 and not hall.evaluations
+    assert outbox.pending_count() == 3 and not hall.evaluations   # application, signature, 好差评
     hall.down = False
     assert sender.drain_once()
     [body] = hall.evaluations.values()
@@ -249,6 +268,7 @@ def test_paper_out_is_known_before_submitting_and_reprint_is_marked(rig, matter,
     snap = wait(lambda s: s.screen == "review" and "printer" in s.devices)
     assert snap.devices["printer"].state.value == "paper_out"
     c.post(S.Confirm())
+    c.post(S.Sign(SIGNED))
     wait(lambda s: s.screen == "done" and s.session.outcome.print_ok is not None)
     c.post(S.Reprint())
     deadline = time.monotonic() + 3

@@ -14,7 +14,7 @@ from kiosk.domain.receipt import application_receipt
 from kiosk.outbox import OutboxSender, SqliteOutbox
 from kiosk.ports import CaptureFailed, DeviceStatus, HallRejected, HallUnavailable
 from kiosk.session import State
-from tests.unit.conftest import GOOD_VALUES, MATTER
+from tests.unit.conftest import GOOD_VALUES, MATTER, SIGNED
 from tests.unit.test_controller import FakeClock, FakeHall, FakePrinter
 
 T = S.Timeouts(idle_s=60, warn_s=15, done_s=30)
@@ -123,7 +123,7 @@ def test_photos_are_wiped_with_the_session_and_dropped_after_submission(matter4,
     s = run(at_materials(matter4, card), S.OpenCamera("htxy"), S.TakePhoto(), S.PhotoTaken(JPEG), S.UsePhoto())
     assert run(s, S.Finish()).attachments == {}
     assert run(s, S.Tick(), t0=100 + 1000).attachments == {}      # idle timeout
-    s = run(s, S.DeferToWindow("sqb"), S.SubmitMaterials(), S.Confirm())
+    s = run(s, S.DeferToWindow("sqb"), S.SubmitMaterials(), S.Confirm(), S.Sign(SIGNED))
     assert s.state is State.SUBMITTING and s.attachments
     s = run(s, S.Submitted(S.Outcome("QY1", False, "即办")))
     assert s.state is State.DONE and s.attachments == {} and s.dispositions["sqb"] == M.WINDOW
@@ -264,6 +264,7 @@ def submit_with_photos(c, wait, card):
     c.post(S.SubmitMaterials())
     wait(lambda s: s.screen == "review")
     c.post(S.Confirm())
+    c.post(S.Sign(SIGNED))
     return wait(lambda s: s.screen == "done" and s.session.outcome.print_ok is not None)
 
 
@@ -276,11 +277,11 @@ def test_images_go_after_their_application_with_its_number(mrig, card):
     while outbox.pending_count() and time.monotonic() < deadline:
         time.sleep(0.05)
     assert outbox.pending_count() == 0
-    assert hall.calls[0][0] == "submit" and {x[2] for x in hall.calls[1:]} == {"htxy", "wts"}
+    assert hall.calls[0][0] == "submit" and {x[2] for x in hall.calls[1:]} == {"htxy", "wts", "signature"}
     assert hall.materials[(no, "htxy")] == ("image/jpeg", JPEG)
     app = next(iter(hall.apps.values()))
     assert {d["id"]: d["disposition"] for d in app.materials} == {
-        "sqb": "window", "yyzz": "exempt", "htxy": "attached", "wts": "attached"}
+        "sqb": "window", "yyzz": "exempt", "htxy": "attached", "wts": "attached", "signature": "attached"}
     # the receipt names what to bring to the window
     text = c._receipt.plain_text() if c._receipt else ""
     assert "请携带以下材料到窗口补交：" in text and "1. 申请表" in text
@@ -294,9 +295,9 @@ def test_hall_down_images_wait_for_the_application_across_a_restart(tmp_path, mr
     snap = submit_with_photos(c, wait, card)
     assert snap.session.outcome.queued
     items = outbox.pending()
-    assert [i.kind for i in items] == ["application", "material", "material"]
+    assert [i.kind for i in items] == ["application", "material", "material", "material"]
     key = items[0].key
-    assert {i.key for i in items[1:]} == {material_key(key, "htxy"), material_key(key, "wts")}
+    assert {i.key for i in items[1:]} == {material_key(key, m) for m in ("htxy", "wts", "signature")}
     # a restart: a new outbox and sender on the same file; the hall is back
     from kiosk.app import send_outbox_item
     outbox2 = SqliteOutbox(tmp_path / "outbox.sqlite3", FakeClock())
@@ -304,7 +305,7 @@ def test_hall_down_images_wait_for_the_application_across_a_restart(tmp_path, mr
     sent = []
     sender2 = OutboxSender(outbox2, lambda item: sent.append(item.kind) or send_outbox_item(hall, outbox2, item))
     assert sender2.drain_once() is True
-    assert sent == ["application", "material", "material"]
+    assert sent == ["application", "material", "material", "material"]
     no = outbox2.result(key)["application_no"]
     assert (no, "htxy") in hall.materials and (no, "wts") in hall.materials
     outbox2.close()

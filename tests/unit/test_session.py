@@ -1,6 +1,7 @@
 from kiosk import session as S
 from kiosk.session import State
-from tests.unit.conftest import GOOD_VALUES, make_card
+from kiosk.domain.signature import DOT, EMPTY, Signature
+from tests.unit.conftest import GOOD_VALUES, SIGNED, make_card
 
 T = S.Timeouts(idle_s=60, warn_s=15, done_s=30)
 
@@ -14,6 +15,11 @@ def run(events, start=None, t0=0.0):
 
 def to_form(matter, card):
     return run([S.CardRead(card), S.OpenMatters(), S.ChooseMatter(matter), S.StartApplication()])
+
+
+def signed(s):
+    """REVIEW -> 确认 -> SIGN -> a plausible signature -> SUBMITTING."""
+    return run([S.Confirm(), S.Sign(SIGNED)], start=s, t0=11)
 
 
 def to_review(matter, card):
@@ -35,7 +41,9 @@ def test_happy_path_states(matter, card):
     s = to_review(matter, card)
     assert s.state is State.REVIEW and not s.errors
     s = S.transition(s, S.Confirm(), 11, T)
-    assert s.state is State.SUBMITTING
+    assert s.state is State.SIGN
+    s = S.transition(s, S.Sign(SIGNED), 11, T)
+    assert s.state is State.SUBMITTING and s.attachments["signature"].content_type == "image/png"
     s = S.transition(s, S.Submitted(S.Outcome("QY1", False, "承诺5个工作日")), 12, T)
     assert s.state is State.DONE
     s = S.transition(s, S.Printed(True, "ok"), 13, T)
@@ -72,14 +80,14 @@ def test_keep_alive_restarts_the_idle_clock(matter, card):
 
 
 def test_done_screen_times_out_sooner(matter, card):
-    s = S.transition(to_review(matter, card), S.Confirm(), 11, T)
+    s = signed(to_review(matter, card))
     s = S.transition(s, S.Submitted(S.Outcome("QY1", False, "x")), 20, T)
     assert S.transition(s, S.Tick(), 49, T).state is State.DONE
     assert S.transition(s, S.Tick(), 50, T).state is State.ATTRACT
 
 
 def test_submitting_never_times_out_and_ignores_new_card(matter, card):
-    s = S.transition(to_review(matter, card), S.Confirm(), 11, T)
+    s = signed(to_review(matter, card))
     assert S.transition(s, S.Tick(), 10_000, T).state is State.SUBMITTING
     assert S.transition(s, S.CardRead(make_card("李四")), 12, T).card is card
 
@@ -106,7 +114,7 @@ def test_back_navigation_and_stale_events(matter, card):
 
 
 def test_submit_failure_returns_to_review_with_message(matter, card):
-    s = S.transition(to_review(matter, card), S.Confirm(), 11, T)
+    s = signed(to_review(matter, card))
     s = S.transition(s, S.SubmitFailed("申请未被受理"), 12, T)
     assert s.state is State.REVIEW and s.message == "申请未被受理"
 
@@ -144,7 +152,7 @@ def test_matter_filter_kept_while_browsing(matter, card):
 
 
 def test_evaluation_after_result(matter, card):
-    s = S.transition(to_review(matter, card), S.Confirm(), 11, T)
+    s = signed(to_review(matter, card))
     s = S.transition(s, S.Submitted(S.Outcome("QY1", False, "x", key="k1")), 12, T)
     s = S.transition(s, S.Evaluate(), 13, T)
     assert s.state is State.EVALUATE
@@ -180,3 +188,37 @@ def test_technician_menu_only_from_attract_and_behind_the_pin(card):
     menu = S.transition(s, S.PinChecked(True), 2, T)
     assert menu.state is State.TECH
     assert S.transition(menu, S.Back(), 3, T) == S.Session()
+
+
+def test_sign_asks_again_for_a_missing_or_implausible_signature(matter, card):
+    s = S.transition(to_review(matter, card), S.Confirm(), 11, T)
+    assert s.state is State.SIGN
+    s = S.transition(s, S.Sign(Signature(())), 12, T)                  # 确认 with an empty pad
+    assert s.state is State.SIGN and s.message == EMPTY and "signature" not in s.attachments
+    s = S.transition(s, S.Sign(Signature((((0.5, 0.5),),))), 13, T)   # a tap is not a name
+    assert s.state is State.SIGN and s.message == DOT
+    assert S.transition(s, S.Signing(), 14, T).message == ""             # writing again clears it
+    s = S.transition(s, S.Sign(SIGNED), 14, T)
+    assert s.state is State.SUBMITTING and s.message == "" and s.signature == SIGNED
+    png = s.attachments["signature"]
+    assert (png.material_id, png.content_type) == ("signature", "image/png") and png.data == SIGNED.to_png()
+
+
+def test_a_signature_survives_a_failed_submit_but_not_a_change_of_content(matter, card):
+    s = signed(to_review(matter, card))
+    s = S.transition(s, S.SubmitFailed("申请未被受理"), 12, T)
+    assert s.state is State.REVIEW and s.signature == SIGNED and "signature" in s.attachments
+    assert S.transition(s, S.Confirm(), 13, T).signature == SIGNED     # shown again on the pad
+    s = S.transition(s, S.Back(), 14, T)                                # back to change the materials
+    assert s.state is State.MATERIALS and s.signature is None and "signature" not in s.attachments
+    s = S.transition(S.transition(to_review(matter, card), S.Confirm(), 11, T), S.Back(), 12, T)
+    assert s.state is State.REVIEW                                      # 返回 from the pad
+
+
+def test_submission_and_wipe_forget_the_signature(matter, card):
+    s = S.transition(signed(to_review(matter, card)), S.Submitted(S.Outcome("QY1", False, "x")), 12, T)
+    assert s.signature is None and s.attachments == {}
+    s = S.transition(signed(to_review(matter, card)), S.SubmitFailed("网络中断"), 12, T)   # back on review, signed
+    assert s.signature is not None
+    s = S.transition(s, S.CardRead(make_card("李四")), 13, T)                               # the next person's card
+    assert s.signature is None and s.attachments == {} and s.state is State.HOME
