@@ -28,12 +28,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
 from hall import db
-from hall.api_deps import TerminalAuth
+from hall.api_deps import TerminalAuth, TerminalTokens
 from hall.catalog_versions import CatalogService
 from hall.config import HallSettings
 from hall.metrics import HallMetrics
 from hall.metrics import router as metrics_router
-from hall.monitoring import sweep_offline
+from hall.monitoring import HeartbeatWriter, sweep_offline
 from hall.schemas import ERROR_RESPONSES
 from hall.console import router as console_router
 from hall.routers import applications as applications_api
@@ -65,23 +65,30 @@ def create_app(settings: HallSettings, upgrade: bool = False) -> FastAPI:
         database.dispose()
         raise
 
+    tokens, writer = TerminalTokens(database), HeartbeatWriter(database)
+
     @contextlib.asynccontextmanager
     async def lifespan(_app):
         sweeper = asyncio.create_task(_sweep_forever(database))
+        tokens.start()
         try:
             yield
         finally:
             sweeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await sweeper
+            await run_in_threadpool(tokens.stop)
+            await run_in_threadpool(writer.stop)
             database.dispose()
 
     app = FastAPI(title=f"hall — {settings.hall_name}", version="1", lifespan=lifespan,
                   max_body_size=MAX_BODY_BYTES)
     app.state.db, app.state.catalog, app.state.settings = database, catalog, settings
     app.state.metrics = HallMetrics(database)
+    app.state.tokens, app.state.heartbeat_writer = tokens, writer
     app.state.templates = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
-    app.add_middleware(TerminalAuth, database=database)
+    app.add_middleware(terminals_api.HeartbeatFastPath)       # inside TerminalAuth: needs the terminal
+    app.add_middleware(TerminalAuth, database=database, tokens=tokens)
     app.add_middleware(AccessLog)
     _add_error_handlers(app)
 

@@ -147,6 +147,14 @@ def _serve(settings: HallSettings, workers: int) -> int:
     from kiosk.domain.catalogue import CatalogError
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    import importlib.util
+
+    # uvicorn picks uvloop and httptools when they are installed (uvicorn[standard]); without
+    # them the event loop and HTTP parsing run in pure Python and heartbeats cost more. Say so.
+    missing = [m for m in ("uvloop", "httptools") if importlib.util.find_spec(m) is None]
+    if missing:
+        logging.getLogger("hall").warning("%s not installed: the hall runs, but slower (install uvicorn[standard])",
+                                          " and ".join(missing))
     try:
         app = create_app(settings)
     except CatalogError as e:
