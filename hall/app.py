@@ -84,6 +84,7 @@ def create_app(settings: HallSettings, upgrade: bool = False) -> FastAPI:
     app = FastAPI(title=f"hall — {settings.hall_name}", version="1", lifespan=lifespan,
                   max_body_size=MAX_BODY_BYTES)
     app.state.db, app.state.catalog, app.state.settings = database, catalog, settings
+    app.state.calendar = settings.holiday_calendar()      # due dates: holidays and 调休 (hall/holidays.py)
     app.state.metrics = HallMetrics(database)
     app.state.tokens, app.state.heartbeat_writer = tokens, writer
     app.state.templates = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))

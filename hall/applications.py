@@ -48,14 +48,14 @@ class ActionError(ValueError):
     """The action does not apply now; the message is shown to staff as is."""
 
 
-def add_working_days(start: dt.date, days: int, calendar: holidays.HolidayCalendar | None = None) -> dt.date:
+def add_working_days(start: dt.date, days: int, calendar: holidays.HolidayCalendar) -> dt.date:
     """The day `days` working days after `start` (the day of receipt counts as day 0, even if it
-    is a holiday): with the hall's holiday calendar unless one is given."""
-    return (calendar or holidays.active()).add_working_days(start, days)
+    is a holiday), counted with the hall's holiday calendar (app.state.calendar)."""
+    return calendar.add_working_days(start, days)
 
 
 def due_dates(received: dt.date, promised_days: int, legal_days: int,
-              calendar: holidays.HolidayCalendar | None = None) -> tuple[dt.date | None, dt.date | None]:
+              calendar: holidays.HolidayCalendar) -> tuple[dt.date | None, dt.date | None]:
     if promised_days == 0 and legal_days == 0:
         return None, None       # 即办: done on the spot, nothing to count
     return add_working_days(received, promised_days, calendar), add_working_days(received, legal_days, calendar)

@@ -2,7 +2,7 @@
 
 Flat TOML loaded into a frozen dataclass. The first five keys are required; the rest have
 defaults (shown in config/hall.toml). Constructing the settings also loads and checks the
-holiday calendar (hall/holidays.py) and makes it the one due dates are counted with. A mistake stops the server at
+holiday calendar (hall/holidays.py; `holiday_calendar()` gives it to create_app). A mistake stops the server at
 start with a message that names the file, the key and what is expected, rather than surfacing
 later as a strange runtime error. Relative paths are relative to the working directory.
 """
@@ -50,8 +50,12 @@ class HallSettings:
                               f"required when host is not a loopback address (host = {self.host!r}): "
                               'e.g. metrics_token_file = "/etc/bianmin/metrics.token" (Prometheus sends it as '
                               "a bearer token), or metrics_public = true if the network already restricts /metrics")
+        self.holiday_calendar()
+
+    def holiday_calendar(self) -> holidays.HolidayCalendar:
+        """The working-day calendar due dates are counted with (loaded and checked each call)."""
         try:
-            holidays.use(self.holidays_dir)
+            return holidays.calendar_for(self.holidays_dir)
         except holidays.HolidayError as e:
             raise ConfigError(e.path, e.key, e.message) from None
 

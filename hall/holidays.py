@@ -21,14 +21,13 @@ in the log: dates are never invented.
     for = "元旦"
 
 A mistake stops the hall at start (HallSettings validates the directory) with the file, the key
-and what is expected. The hall's active calendar is process-wide (`active()`): holidays are
-national, so every hall in a process uses the same one.
+and what is expected. There is no process-wide calendar: `create_app` loads the settings' one into
+`app.state.calendar` and whoever counts days is handed it (tests build their own).
 """
 from __future__ import annotations
 
 import datetime as dt
 import logging
-import threading
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,6 +52,8 @@ class HolidayCalendar:
     years: frozenset[int] = frozenset()                            # years with a published notice
     sources: dict[int, str] = field(default_factory=dict)
     directory: str = ""
+    # (year) already warned about as unpublished: one log line per year, not one per application
+    warned: set[int] = field(default_factory=set, compare=False, repr=False)
 
     def is_working_day(self, d: dt.date) -> bool:
         if d in self.workdays:
@@ -74,19 +75,13 @@ class HolidayCalendar:
         return d
 
 
-WEEKENDS_ONLY = HolidayCalendar()
-
 _EXPECTED_KEYS = {"year", "published", "source", "holiday", "workday"}
-_warned: set[tuple[str, int]] = set()
-_lock = threading.Lock()
-_cache: dict[tuple[str, tuple], HolidayCalendar] = {}
-_active: HolidayCalendar | None = None
 
 
 def _warn_uncovered(cal: HolidayCalendar, start: dt.date, end: dt.date) -> None:
     for year in range(start.year, end.year + 1):
-        if not cal.covers(year) and (cal.directory, year) not in _warned:
-            _warned.add((cal.directory, year))
+        if not cal.covers(year) and year not in cal.warned:
+            cal.warned.add(year)
             log.warning("no published holiday arrangement for %d in %s: time limits in %d count Monday–Friday "
                         "only (add %d.toml when the State Council publishes it)", year, cal.directory or "(none)",
                         year, year)
@@ -215,37 +210,13 @@ def _date(path: Path, key: str, value, lo: dt.date, hi: dt.date) -> dt.date:
     return value
 
 
-def _fingerprint(directory: Path) -> tuple:
-    try:
-        return tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in sorted(directory.glob("*.toml")))
-    except OSError:
-        return ()
-
-
-def use(directory: Path | str | None) -> HolidayCalendar:
-    """Load (cached while the files are unchanged), check and make `directory` the active calendar.
+def calendar_for(directory: Path | str | None) -> HolidayCalendar:
+    """The calendar of a hall's `holidays_dir` setting: that directory, checked (HolidayError);
     None or "" is the shipped config/holidays when it exists, else Monday–Friday with a warning."""
-    global _active
     if directory in (None, ""):
         if not DEFAULT_DIR.is_dir():
-            with _lock:
-                if _active is None or _active.directory:
-                    log.warning("%s not found (working directory %s): time limits count Monday–Friday only; "
-                                "set holidays_dir in hall.toml", DEFAULT_DIR, Path.cwd())
-                    _active = WEEKENDS_ONLY
-                return _active
+            log.warning("%s not found (working directory %s): time limits count Monday–Friday only; "
+                        "set holidays_dir in hall.toml", DEFAULT_DIR, Path.cwd())
+            return HolidayCalendar()
         directory = DEFAULT_DIR
-    directory = Path(directory)
-    key = (str(directory.resolve()), _fingerprint(directory))
-    with _lock:
-        cal = _cache.get(key)
-        if cal is None:
-            cal = load_calendar(directory)
-            _cache[key] = cal
-        _active = cal
-        return cal
-
-
-def active() -> HolidayCalendar:
-    """The calendar the hall counts with (the shipped one until settings choose another)."""
-    return _active if _active is not None else use(None)
+    return load_calendar(directory)

@@ -76,7 +76,7 @@ def submit(body: ApplicationIn, request: Request, response: Response, terminal_i
     if errors:
         return JSONResponse({"detail": "; ".join(errors), "errors": errors}, status_code=422)
     today = dt.datetime.now(CHINA_TZ).date()
-    promised_due, legal_due = due_dates(today, matter.promised_days, matter.legal_days)
+    promised_due, legal_due = due_dates(today, matter.promised_days, matter.legal_days, request.app.state.calendar)
     for _attempt in range(5):
         no = db.next_application_no(s, today)
         if no is None:

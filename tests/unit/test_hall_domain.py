@@ -6,18 +6,19 @@ import datetime as dt
 import pytest
 
 from hall.applications import add_working_days, due_dates
+from hall.holidays import HolidayCalendar
 from hall.monitoring import assess, paper_state
 from kiosk.domain.credit import is_valid_report_no, make_report_no, normalise_verify_code, new_verify_code
 from kiosk.domain.evaluation import LEVELS, needs_reason
 
 
 def test_working_days_skip_weekends():
-    fri = dt.date(2026, 11, 27)
-    assert add_working_days(fri, 1) == dt.date(2026, 11, 30)          # Monday
-    assert add_working_days(fri, 5) == dt.date(2026, 12, 4)
-    assert add_working_days(dt.date(2026, 11, 28), 1) == dt.date(2026, 11, 30)   # from a Saturday
-    assert add_working_days(fri, 0) == fri
-    assert due_dates(fri, 0, 0) == (None, None)                          # 即办
+    fri, weekdays = dt.date(2026, 11, 27), HolidayCalendar()     # no holiday files: Monday–Friday
+    assert add_working_days(fri, 1, weekdays) == dt.date(2026, 11, 30)          # Monday
+    assert add_working_days(fri, 5, weekdays) == dt.date(2026, 12, 4)
+    assert add_working_days(dt.date(2026, 11, 28), 1, weekdays) == dt.date(2026, 11, 30)   # from a Saturday
+    assert add_working_days(fri, 0, weekdays) == fri
+    assert due_dates(fri, 0, 0, weekdays) == (None, None)                          # 即办
 
 
 @pytest.mark.parametrize("snap, expected", [

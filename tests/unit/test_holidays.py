@@ -38,7 +38,7 @@ def test_received_before_national_day_is_due_after_it(cal):
     assert cal.add_working_days(D(2026, 9, 30), 5) == D(2026, 10, 13)
     assert add_working_days(D(2026, 9, 30), 5, cal) == D(2026, 10, 13)
     # Weekends only would have said Wed 2026-10-07, in the middle of the holiday.
-    assert holidays.WEEKENDS_ONLY.add_working_days(D(2026, 9, 30), 5) == D(2026, 10, 7)
+    assert holidays.HolidayCalendar().add_working_days(D(2026, 9, 30), 5) == D(2026, 10, 7)
 
 
 def test_a_make_up_saturday_is_a_working_day(cal):
@@ -84,14 +84,19 @@ def test_due_dates_and_overdue_use_the_calendar(cal):
     assert overdue(SimpleNamespace(**{**vars(rec), "status": "completed"}), D(2027, 1, 1)) == ""
 
 
-def test_submission_uses_the_active_calendar():
-    # The router calls due_dates() without a calendar: the hall's (the shipped one in tests).
-    holidays.use(SHIPPED)
-    assert due_dates(D(2026, 9, 30), 5, 20) == (D(2026, 10, 13), D(2026, 11, 3))
+def test_the_app_counts_with_its_settings_calendar(tmp_path):
+    # create_app hands the router the settings' calendar (app.state.calendar); nothing process-wide.
+    from hall.app import create_app
+    shipped = create_app(upgrade=True, settings=HallSettings("127.0.0.1", 8700, f"sqlite:///{tmp_path}/a.db", REPO / "config" / "catalog",
+                                      "测试", holidays_dir=str(SHIPPED)))
+    other = create_app(upgrade=True, settings=HallSettings("127.0.0.1", 8700, f"sqlite:///{tmp_path}/b.db", REPO / "config" / "catalog",
+                                    "测试", holidays_dir=str(write(tmp_path, GOOD))))
+    assert due_dates(D(2026, 9, 30), 5, 20, shipped.state.calendar) == (D(2026, 10, 13), D(2026, 11, 3))
+    assert not shipped.state.calendar.is_working_day(D(2026, 2, 16))           # 春节
+    assert other.state.calendar.is_working_day(D(2026, 2, 16))                 # that directory has no 春节
 
 
 def test_an_unpublished_year_counts_weekdays_and_says_so(cal, caplog):
-    holidays._warned.clear()
     with caplog.at_level(logging.WARNING, logger="hall.holidays"):
         # Thu 2026-12-31 + 1 → Fri 2027-01-01: 2027's 元旦 is not known yet, so it is not guessed.
         assert cal.add_working_days(D(2026, 12, 31), 1) == D(2027, 1, 1)
@@ -175,13 +180,10 @@ def test_hall_settings_check_the_holidays_at_start(tmp_path):
     assert e.value.key == "(directory)" and "nope" in e.value.path
 
 
-def test_settings_make_their_calendar_the_active_one(tmp_path):
-    try:
-        HallSettings("127.0.0.1", 8700, "sqlite:///x.db", Path("config/catalog"), "测试",
-                     holidays_dir=str(write(tmp_path, GOOD)))
-        assert holidays.active().is_working_day(D(2026, 10, 10))
-        assert holidays.active().is_working_day(D(2026, 2, 16))      # this directory has no 春节
-        assert add_working_days(D(2026, 9, 30), 5) == D(2026, 10, 13)
-    finally:
-        HallSettings("127.0.0.1", 8700, "sqlite:///x.db", Path("config/catalog"), "测试", holidays_dir=str(SHIPPED))
-    assert not holidays.active().is_working_day(D(2026, 2, 16))
+def test_settings_give_their_own_calendar(tmp_path):
+    settings = HallSettings("127.0.0.1", 8700, "sqlite:///x.db", Path("config/catalog"), "测试",
+                            holidays_dir=str(write(tmp_path, GOOD)))
+    cal = settings.holiday_calendar()
+    assert cal.is_working_day(D(2026, 10, 10)) and cal.is_working_day(D(2026, 2, 16))   # no 春节 there
+    assert add_working_days(D(2026, 9, 30), 5, cal) == D(2026, 10, 13)
+
