@@ -112,13 +112,24 @@ def submit_out(rec: db.ApplicationRecord) -> dict:
             "legal_due": rec.legal_due.isoformat() if rec.legal_due else None}
 
 
-def progress_out(s: Session, rec: db.ApplicationRecord) -> dict:
-    materials = s.scalars(select(db.ApplicationMaterial.material_id)
-                          .where(db.ApplicationMaterial.application_id == rec.id)
-                          .order_by(db.ApplicationMaterial.material_id))
+def progress_out(s: Session, rec: db.ApplicationRecord, matter=None) -> dict:
+    """The progress answer. `matter` (the catalogue's, as served under the application's version)
+    names the materials still to be brought to the window; without it they are named by id."""
+    materials = list(s.scalars(select(db.ApplicationMaterial.material_id)
+                               .where(db.ApplicationMaterial.application_id == rec.id)
+                               .order_by(db.ApplicationMaterial.material_id)))
     return {**submit_out(rec), "matter_code": rec.matter_code, "note": rec.status_note,
             "overdue": overdue(rec), "updated_at": china_time(rec.updated_at),
-            "timeline": timeline(s, rec), "materials": list(materials)}
+            "timeline": timeline(s, rec), "materials": materials, "to_bring": to_bring(rec, matter, materials)}
+
+
+def to_bring(rec: db.ApplicationRecord, matter, received: list[str]) -> list[str]:
+    """待补交: the materials declared 窗口补交 and not received since, while the application is open."""
+    if rec.status in FINAL:
+        return []
+    names = {m.id: m.name for m in matter.materials} if matter is not None else {}
+    return [names.get(d.get("id"), d.get("id", "")) for d in rec.material_dispositions or []
+            if d.get("disposition") == "window" and d.get("id") not in received]
 
 
 def received_day(rec_created: dt.datetime) -> dt.date:

@@ -110,6 +110,7 @@ class ProgressOut(SubmitOut):
     updated_at: str
     timeline: list[TimelineEntry]
     materials: list[str]      # material ids received
+    to_bring: list[str] = []  # 待补交: names of the materials declared 窗口补交 not yet received (open applications)
 
 
 class ApplicationListOut(BaseModel):

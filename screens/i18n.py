@@ -181,6 +181,9 @@ EN = {
     "确认签名并提交": "Sign and submit",
     "确认无误，去签名": "All correct: sign",
     "申请人签名": "Applicant's signature",
+    # progress detail (screens/progress.py): what is still to be brought to the window
+    "请携带以下材料到窗口补交：": "Please bring these materials to the service window: ",
+    "、": ", ",
 }
 
 EN.update({

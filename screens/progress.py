@@ -63,6 +63,8 @@ class ProgressDetailScreen(KioskScreen):
             rows.append((tr(p.overdue_text), theme.ACCENT))
         if p.note:
             rows.append((f"{tr('说明')}：{p.note}", theme.ACCENT))
+        if p.to_bring:
+            rows.append((f"{tr('请携带以下材料到窗口补交：')}{tr('、').join(p.to_bring)}", theme.ACCENT))
         rows.append((tr("办理过程"), theme.MUTED))
         rows += [(f"{short_time(step.at)}  {step.status_text}" + (f"：{step.note}" if step.note else ""), theme.TEXT)
                  for step in reversed(p.timeline)]

@@ -160,18 +160,18 @@ IdQuery = Annotated[str, Query(max_length=32, description="the applicant's ID nu
 
 @router.get("/api/v1/applications/{application_no}", response_model=ProgressOut,
             responses={404: {"description": "no such application for this applicant"}})
-def progress(s: DbSession, _t: Terminal, application_no: Annotated[str, Path(max_length=32)],
+def progress(request: Request, s: DbSession, _t: Terminal, application_no: Annotated[str, Path(max_length=32)],
              id_number: IdQuery = ""):
     rec = None
     if is_valid_application_no(application_no) and id_number:
         rec = s.scalar(select(db.ApplicationRecord).where(db.ApplicationRecord.application_no == application_no))
     if rec is None or not _same_person(rec.applicant_id_number, id_number):
         raise HTTPException(404, "no such application for this applicant")
-    return progress_out(s, rec)
+    return progress_out(s, rec, request.app.state.catalog.matter(s, rec.matter_code, rec.matter_version))
 
 
 @router.get("/api/v1/applications", response_model=ApplicationListOut)
-def applications_of(s: DbSession, _t: Terminal, applicant: IdQuery,
+def applications_of(request: Request, s: DbSession, _t: Terminal, applicant: IdQuery,
                     limit: Annotated[int, Query(ge=1, le=50)] = 20):
     """An identified person's applications, newest first. The kiosk sends the ID number it
     read from the card: that read is the proof, as for the progress query."""
@@ -180,7 +180,8 @@ def applications_of(s: DbSession, _t: Terminal, applicant: IdQuery,
         return {"applications": []}
     recs = s.scalars(select(db.ApplicationRecord).where(db.ApplicationRecord.applicant_id_number == applicant)
                      .order_by(db.ApplicationRecord.created_at.desc(), db.ApplicationRecord.id.desc()).limit(limit))
-    return {"applications": [progress_out(s, r) for r in recs]}
+    catalog = request.app.state.catalog
+    return {"applications": [progress_out(s, r, catalog.matter(s, r.matter_code, r.matter_version)) for r in recs]}
 
 
 @router.put("/api/v1/applications/{application_no}/materials/{material_id}", response_model=MaterialOut,

@@ -23,6 +23,7 @@ class Progress:
     note: str               # 不予受理 reason or what 补正 needs
     overdue: str            # "" / "promised" / "legal"
     timeline: tuple[Step, ...]
+    to_bring: tuple[str, ...] = ()   # 待补交: materials to bring to the window
 
     @classmethod
     def from_json(cls, d: dict) -> "Progress":
@@ -32,7 +33,8 @@ class Progress:
                    received_at=str(d.get("received_at", "")), promised_due=d.get("promised_due"),
                    note=str(d.get("note", "")), overdue=str(d.get("overdue", "")),
                    timeline=tuple(Step(str(t.get("status_text", "")), str(t.get("at", "")), str(t.get("note", "")))
-                                  for t in d.get("timeline", [])))
+                                  for t in d.get("timeline", [])),
+                   to_bring=tuple(str(x) for x in d.get("to_bring", []) if isinstance(x, str)))
 
     @property
     def overdue_text(self) -> str:

@@ -79,6 +79,10 @@ def test_photos_follow_the_application_also_after_the_hall_was_down(hall, tmp_pa
     r = requests.get(f"{hall.base_url}/api/v1/applications/{no}", params={"id_number": "11010519491231002X"},
                      headers=hall.headers, timeout=10)
     assert r.json()["materials"] == ["cdqz", "xgt"]
+    # ... and, named from the catalogue, what the applicant still has to bring to the window;
+    # the kiosk's client reads it for the progress screen
+    assert r.json()["to_bring"] == ["户外广告设施设置申请表"]
+    assert client.progress(no, "11010519491231002X").to_bring == ("户外广告设施设置申请表",)
     outbox.close()
 
 
@@ -146,4 +150,9 @@ def test_console_detail_shows_materials_thumbnails_and_what_is_to_hand_in(sqlite
     assert f'<a href="{src}" target="_blank"' in page and f'<img src="{src}"' in page
     full = c.get(src)
     assert full.headers["content-type"] == "image/jpeg" and full.content == images["cdqz"]
+    # the kiosk's progress screen lists 待补交 while the application is open, not after 办结
+    c.post(f"/console/applications/{no}/action", {"action": "accept"})
+    assert client.progress(no, "11010519491231002X").to_bring == ("户外广告设施设置申请表",)
+    c.post(f"/console/applications/{no}/action", {"action": "complete"})
+    assert client.progress(no, "11010519491231002X").to_bring == ()
     outbox.close()
