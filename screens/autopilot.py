@@ -362,6 +362,11 @@ class Autopilot:
         self.tap("btn_elder")
         self.wait_screen("materials", lambda s: s.session.elder)
         self.shot("06i-materials-elder")
+        self.tap("btn_lang")                # the longest button texts: English in 长者模式
+        self.wait_screen("materials", lambda s: s.session.lang == "en")
+        self.shot("06k-materials-english-elder")
+        self.tap("btn_lang")
+        self.wait_screen("materials", lambda s: s.session.lang == "zh")
         self.tap("photo:jgsm")
         self.wait_screen("materials", lambda s: s.session.capturing == "jgsm")
         time.sleep(0.3)                     # a preview frame or two

@@ -49,6 +49,8 @@ class Header(BoxLayout):
         super().__init__(**kw)
         self._tick(0)
         Clock.schedule_interval(self._tick, 1.0)
+        if app() is not None:            # the date's format follows a language switch at once
+            app().bind(lang=lambda *_: self._tick(0))   # headers live as long as the app
 
     def _tick(self, _dt) -> None:
         self.clock_text = china_time(time.time()).strftime(tr("%m月%d日 %H:%M"))   # follows the language

@@ -31,13 +31,13 @@ class CreditReportScreen(KioskScreen):
         grid.clear_widgets()
         if r is None:
             return
-        rows = [(f"{tr('报告编号')}：{r.report_no}", theme.TEXT),
-                (f"{tr('信用主体')}：{r.subject.printed_name}", theme.TEXT),
-                (f"{tr(r.subject.code_label)}：{r.subject.printed_code}", theme.TEXT),
-                (f"{tr('生成时间')}：{r.generated_at.strftime('%Y-%m-%d %H:%M')}", theme.TEXT),
-                (f"{tr('核验码')}：{r.verify_code}", theme.TEXT)]
+        rows = [(f"{tr('报告编号')}{tr('：')}{r.report_no}", theme.TEXT),
+                (f"{tr('信用主体')}{tr('：')}{r.subject.printed_name}", theme.TEXT),
+                (f"{tr(r.subject.code_label)}{tr('：')}{r.subject.printed_code}", theme.TEXT),
+                (f"{tr('生成时间')}{tr('：')}{r.generated_at.strftime('%Y-%m-%d %H:%M')}", theme.TEXT),
+                (f"{tr('核验码')}{tr('：')}{r.verify_code}", theme.TEXT)]
         for section in r.sections:
-            line = f"{section.title}：{section.total} {tr('条')}"
+            line = f"{section.title}{tr('：')}{section.total} {tr('条')}"
             if section.repaired:
                 line += f"（{tr('其中已修复')} {section.repaired} {tr('条')}）"
             rows.append((line, theme.ACCENT if section.total and "失信" in section.title else theme.PRIMARY))

@@ -80,7 +80,7 @@ class FormScreen(KioskScreen):
         kb = self._keyboard()
         kb.attach(field, mode=KEYBOARD_MODE.get(kind, "pinyin"))
         label = field.field_label
-        self._editor.text = f"{label}：{field.text}"
+        self._editor.text = f"{label}{tr('：')}{field.text}"
         if self._editing is not None:
             self._editing.unbind(text=self._echo)
         self._editing = field
@@ -101,7 +101,7 @@ class FormScreen(KioskScreen):
             self.ids.keyboard_box.height = self._kb.height + self._editor.height + dp(8)
 
     def _echo(self, field, text):
-        self._editor.text = f"{field.field_label}：{text}"
+        self._editor.text = f"{field.field_label}{tr('：')}{text}"
 
     def _hide_keyboard(self, *_):
         box = self.ids.keyboard_box

@@ -184,6 +184,10 @@ EN = {
     # progress detail (screens/progress.py): what is still to be brought to the window
     "请携带以下材料到窗口补交：": "Please bring these materials to the service window: ",
     "、": ", ",
+    "：": ": ",     # label：value — the colon follows the language too
+    "（": " (",
+    "！": "! ",
+    "）": ")",
 }
 
 EN.update({

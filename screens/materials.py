@@ -95,8 +95,8 @@ class MaterialsScreen(KioskScreen):
         left.add_widget(_wrap(status, fs(24), color))
         err = s.material_errors.get(m.id, "")
         if err:
-            text = tr(err) + (f"：{s.matter.location}" if err == GO_TO_WINDOW else "")
-            left.add_widget(_wrap("！" + text, fs(24), theme.ACCENT))
+            text = tr(err) + (f"{tr('：')}{s.matter.location}" if err == GO_TO_WINDOW else "")
+            left.add_widget(_wrap(tr("！") + text, fs(24), theme.ACCENT))
             self.dynamic[f"error:{m.id}"] = left.children[0]
         row.add_widget(left)
         if d == M.ATTACHED and m.id in s.attachments:
@@ -113,7 +113,11 @@ class MaterialsScreen(KioskScreen):
                 b.bind(on_release=lambda _b, e=event: self.post(e))
                 buttons.add_widget(b)
                 self.dynamic[f"{name}:{m.id}"] = b
-        buttons.width = sum(b.width for b in buttons.children) + dp(12) * max(0, len(buttons.children) - 1)
+        def fit_buttons(*_):      # a button's width follows its text, known once it is drawn
+            buttons.width = sum(b.width for b in buttons.children) + dp(12) * max(0, len(buttons.children) - 1)
+        for b in buttons.children:
+            b.bind(width=fit_buttons)
+        fit_buttons()
         row.add_widget(buttons)
 
         def fit(*_):

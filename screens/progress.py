@@ -23,7 +23,7 @@ class ProgressScreen(KioskScreen):
         grid.clear_widgets()
         self.dynamic.clear()
         for p in s.applications:
-            text = (f"{p.matter_name}\n[size={int(fs(22))}]{p.application_no} · {tr('状态')}：{p.status_text}"
+            text = (f"{p.matter_name}\n[size={int(fs(22))}]{p.application_no} · {tr('状态')}{tr('：')}{p.status_text}"
                     f" · {short_time(p.received_at)}[/size]")
             row = Factory.BigButton(text=text, markup=True, halign="center")
             row.bind(size=lambda w, sz: setattr(w, "text_size", (sz[0] - 24, None)),
@@ -53,20 +53,20 @@ class ProgressDetailScreen(KioskScreen):
         p = s.progress
         if p is None:
             if s.wanted_no:
-                grid.add_widget(_line(f"{tr('申请编号')}：{s.wanted_no}", theme.TEXT))
+                grid.add_widget(_line(f"{tr('申请编号')}{tr('：')}{s.wanted_no}", theme.TEXT))
             return
-        rows = [(f"{tr('申请编号')}：{p.application_no}", theme.TEXT),
-                (f"{tr('办理事项')}：{p.matter_name}", theme.TEXT),
-                (f"{tr('当前状态')}：{p.status_text}", theme.PRIMARY),
-                (f"{tr('办理时限')}：{p.time_limit_text}" + (f"（{tr('承诺办结')} {p.promised_due}）" if p.promised_due else ""), theme.TEXT)]
+        rows = [(f"{tr('申请编号')}{tr('：')}{p.application_no}", theme.TEXT),
+                (f"{tr('办理事项')}{tr('：')}{p.matter_name}", theme.TEXT),
+                (f"{tr('当前状态')}{tr('：')}{p.status_text}", theme.PRIMARY),
+                (f"{tr('办理时限')}{tr('：')}{p.time_limit_text}" + (f"{tr('（')}{tr('承诺办结')} {p.promised_due}{tr('）')}" if p.promised_due else ""), theme.TEXT)]
         if p.overdue_text:
             rows.append((tr(p.overdue_text), theme.ACCENT))
         if p.note:
-            rows.append((f"{tr('说明')}：{p.note}", theme.ACCENT))
+            rows.append((f"{tr('说明')}{tr('：')}{p.note}", theme.ACCENT))
         if p.to_bring:
             rows.append((f"{tr('请携带以下材料到窗口补交：')}{tr('、').join(p.to_bring)}", theme.ACCENT))
         rows.append((tr("办理过程"), theme.MUTED))
-        rows += [(f"{short_time(step.at)}  {step.status_text}" + (f"：{step.note}" if step.note else ""), theme.TEXT)
+        rows += [(f"{short_time(step.at)}  {step.status_text}" + (f"{tr('：')}{step.note}" if step.note else ""), theme.TEXT)
                  for step in reversed(p.timeline)]
         for text, color in rows:
             grid.add_widget(_line(text, color))

@@ -49,11 +49,11 @@ class TechScreen(KioskScreen):
     def render(self, snap):
         super().render(snap)
         self.ids.message.text = tr(snap.session.message)
-        lines = [f"{tr('终端编号')}：{snap.terminal_id}", f"{tr('大厅地址')}：{snap.hall_url}",
-                 f"{tr('软件版本')}：{APP_VERSION}", f"{tr('设备状态')}："]
+        lines = [f"{tr('终端编号')}{tr('：')}{snap.terminal_id}", f"{tr('大厅地址')}{tr('：')}{snap.hall_url}",
+                 f"{tr('软件版本')}{tr('：')}{APP_VERSION}", f"{tr('设备状态')}{tr('：')}"]
         for name, st in sorted(snap.devices.items()):
             detail = f"  {st.code} {st.detail}".rstrip()
-            lines.append(f"  {name}：{st.state.value}{detail}")
+            lines.append(f"  {name}{tr('：')}{st.state.value}{detail}")
         self.ids.info.text = "\n".join(lines)
 
     def test_print(self):

@@ -23,7 +23,7 @@ EXPECTED_SCREENS = ["01-attract", "02-home", "02b-home-english", "02c-home-engli
                     "02d-home-elder", "03-matters", "03b-matters-search", "04-guide", "05-form-prefilled",
                     "06-form-errors", "06b-form-keyboard-numeric", "06c-form-keyboard-pinyin",
                     "06d-materials", "06e-materials-missing", "06f-materials-camera", "06g-materials-photo",
-                    "06h-materials-ready", "06i-materials-elder", "06j-materials-camera-elder",
+                    "06h-materials-ready", "06i-materials-elder", "06j-materials-camera-elder", "06k-materials-english-elder",
                     "07-review", "07b-sign-empty", "07c-sign", "07d-sign-elder", "08-done", "09-evaluate-reason-required", "10-thanks",
                     "11-attract-again", "12-progress-scan-needs-card", "13-progress-detail",
                     "14-progress-list", "15-credit-choose", "16-credit-person", "17-credit-enterprise",
