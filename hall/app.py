@@ -36,6 +36,7 @@ from hall.metrics import router as metrics_router
 from hall.monitoring import HeartbeatWriter, sweep_offline
 from hall.schemas import ERROR_RESPONSES
 from hall.console import router as console_router
+from hall.console.dashboard import Dashboard
 from hall.routers import applications as applications_api
 from hall.routers import catalog as catalog_api
 from hall.routers import credit as credit_api
@@ -43,6 +44,7 @@ from hall.routers import evaluations as evaluations_api
 from hall.routers import terminals as terminals_api
 
 log = logging.getLogger("hall")
+heartbeat_log = logging.getLogger("hall.heartbeats")      # successful heartbeats' access lines (DEBUG)
 
 MAX_BODY_BYTES = 64 * 1024
 SWEEP_EVERY_S = 1.0            # offline detection: one indexed query a second
@@ -66,6 +68,8 @@ def create_app(settings: HallSettings, upgrade: bool = False) -> FastAPI:
         raise
 
     tokens, writer = TerminalTokens(database), HeartbeatWriter(database)
+    # Debugging a terminal: `log_heartbeats = true` brings every heartbeat's access line back.
+    heartbeat_log.setLevel(logging.DEBUG if settings.log_heartbeats else logging.NOTSET)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app):
@@ -86,6 +90,7 @@ def create_app(settings: HallSettings, upgrade: bool = False) -> FastAPI:
     app.state.db, app.state.catalog, app.state.settings = database, catalog, settings
     app.state.calendar = settings.holiday_calendar()      # due dates: holidays and 调休 (hall/holidays.py)
     app.state.metrics = HallMetrics(database)
+    app.state.dashboard = Dashboard(database)               # the console's shared tile snapshot
     app.state.tokens, app.state.heartbeat_writer = tokens, writer
     app.state.templates = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
     app.add_middleware(terminals_api.HeartbeatFastPath)       # inside TerminalAuth: needs the terminal
@@ -151,7 +156,8 @@ _PAGE_HEADERS = [
 class AccessLog:
     """Pure ASGI middleware (BaseHTTPMiddleware cost ~30 % of a heartbeat's time): logs method,
     path and status — never the query string, which may hold an ID number — and adds the page
-    security headers to /console and /verify answers."""
+    security headers to /console and /verify answers. Successful heartbeats are logged only at
+    DEBUG on `hall.heartbeats` (`log_heartbeats = true` turns them on); their errors stay INFO."""
 
     def __init__(self, app):
         self.app = app
@@ -176,9 +182,14 @@ class AccessLog:
         try:
             await self.app(scope, receive, send_wrapper)
         finally:
-            if log.isEnabledFor(logging.INFO):
-                log.info("%s %s -> %d (%.0f ms)", scope["method"], path, status["code"],
-                         (time.monotonic() - t0) * 1000)
+            code = status["code"]
+            # A successful heartbeat is not worth a line (10,000 terminals: 57 million a day);
+            # it goes to hall.heartbeats at DEBUG, on with `log_heartbeats = true` in hall.toml.
+            quiet = code < 400 and path.endswith("/heartbeat") and path.startswith("/api/v1/terminals/")
+            logger, level = (heartbeat_log, logging.DEBUG) if quiet else (log, logging.INFO)
+            if logger.isEnabledFor(level):
+                logger.log(level, "%s %s -> %d (%.0f ms)", scope["method"], path, code,
+                           (time.monotonic() - t0) * 1000)
 
 
 def _add_error_handlers(app: FastAPI) -> None:

@@ -41,6 +41,7 @@ class HallSettings:
     # mode 0600) at the first start if missing. "" = no token (embedded/test halls on 127.0.0.1).
     metrics_token_file: str = ""
     metrics_public: bool = False          # true: no token even on a non-loopback host (network-restricted)
+    log_heartbeats: bool = False          # true: an access-log line for every successful heartbeat too
 
     def __post_init__(self):
         # Checked however the settings were made (hall.toml, the embedded hall, a worker's JSON),
@@ -81,6 +82,7 @@ _OPTIONAL = {
     "metrics_token_file": (lambda v: isinstance(v, str) and "\n" not in v,
                            'a file holding the bearer token for /metrics, e.g. "var/metrics.token" ("" = none)'),
     "metrics_public": (lambda v: isinstance(v, bool), "true or false"),
+    "log_heartbeats": (lambda v: isinstance(v, bool), "true or false"),
 }
 assert set(_EXPECTED) | set(_OPTIONAL) == {f.name for f in fields(HallSettings)}
 

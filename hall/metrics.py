@@ -21,19 +21,19 @@ import logging
 import os
 import secrets
 import threading
+import time
 from pathlib import Path
 
 from fastapi import APIRouter, Request, Response
 from prometheus_client import (CONTENT_TYPE_LATEST, CollectorRegistry, Counter, disable_created_metrics,
                                generate_latest)
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from hall import db
 from hall.applications import FINAL
 from hall.config import is_loopback
-from hall.monitoring import LEVEL_ORDER, paper_state, terminal_view
 
 log = logging.getLogger("hall.metrics")
 disable_created_metrics()     # *_created series only double the exposition; nobody alerts on them
@@ -115,57 +115,127 @@ async def _lifespan(app):
 router = APIRouter(lifespan=_lifespan)
 
 
-class HallCollector:
-    def __init__(self, database: db.Database):
-        self.database = database
+# Gauges about terminals come from a few aggregate queries and one narrow per-terminal query
+# (no ORM objects, no snapshot decoded in Python); the exposition is written directly rather than
+# through prometheus-client's sample objects. At 10,000 terminals a scrape went from ~1 s of CPU
+# and 5.4 MB to a few tens of ms (docs/hall.md, Benchmark). Per terminal only what the alert
+# rules (config/prometheus/alerts.yml) need: up, paper state, outbox depth; levels and devices
+# are counts.
+CACHE_S = 5.0      # two scrapers (an HA Prometheus pair) or a fast scrape interval share one collection
 
-    def describe(self):
-        # Nothing up front: otherwise the registry would run collect() (database queries) on register.
-        return []
+_DEVICE_COUNTS = {
+    "sqlite": "SELECT d.key, json_extract(d.value, '$.state'), count(*) FROM heartbeats h "
+              "JOIN terminals t ON t.id = h.terminal_id, json_each(h.snapshot, '$.devices') d "
+              "WHERE NOT t.revoked GROUP BY 1, 2",
+    "postgresql": "SELECT d.key, d.value ->> 'state', count(*) FROM heartbeats h "
+                  "JOIN terminals t ON t.id = h.terminal_id, json_each(CASE WHEN json_typeof(h.snapshot -> 'devices') "
+                  "= 'object' THEN h.snapshot -> 'devices' END) d WHERE NOT t.revoked GROUP BY 1, 2",
+}
+_PAPER_OF_PRINTER = {"ok": "ok", "busy": "ok", "paper_near_end": "near_end", "paper_out": "out"}
+_PAPER_STATES = frozenset({"ok", "near_end", "out", "unknown"})
+
+
+def _label(value: str) -> str:
+    """A label value in the text exposition format."""
+    if "\\" in value or '"' in value or "\n" in value:
+        value = value.replace("\\", r"\\").replace('"', r'\"').replace("\n", r"\n")
+    return value
+
+
+def _head(name: str, kind: str, help_: str) -> str:
+    return f"# HELP {name} {help_}\n# TYPE {name} {kind}\n"
+
+
+def terminal_exposition(s) -> str:
+    """The terminal families, as exposition text: per unrevoked terminal hall_terminal_up,
+    hall_terminal_paper_state and hall_terminal_outbox_depth (what the alerts use); counts by
+    level (hall_terminals) and by device state (hall_terminal_devices)."""
+    t, hb = db.Terminal.__table__, db.Heartbeat.__table__
+    snap = hb.c.snapshot
+    now = db.utcnow()
+    rows = s.execute(
+        select(t.c.id, hb.c.terminal_id.is_not(None), hb.c.offline.is_(False) & (hb.c.offline_after >= now),
+               hb.c.level, snap["paper"].as_string(), snap[("devices", "printer", "state")].as_string(),
+               snap["outbox_pending"].as_integer())
+        .select_from(t.outerjoin(hb, hb.c.terminal_id == t.c.id))
+        .where(t.c.revoked.is_(False)).order_by(t.c.id)).all()
+    up, paper, outbox = [], [], []
+    levels = {"green": 0, "amber": 0, "red": 0}
+    for tid, beat, online, level, paper_raw, printer, pending in rows:
+        tid = _label(tid)
+        if online:
+            up.append(f'hall_terminal_up{{terminal="{tid}"}} 1.0\n')
+            levels[level if level in levels else "red"] += 1
+        else:
+            up.append(f'hall_terminal_up{{terminal="{tid}"}} 0.0\n')
+            levels["red"] += 1
+        if not beat:
+            continue
+        state = paper_raw if paper_raw in _PAPER_STATES else _PAPER_OF_PRINTER.get(printer, "unknown")
+        paper.append(f'hall_terminal_paper_state{{state="{state}",terminal="{tid}"}} 1.0\n')
+        outbox.append(f'hall_terminal_outbox_depth{{terminal="{tid}"}} {float(pending or 0)!r}\n')
+    devices = []
+    sql = _DEVICE_COUNTS.get(s.get_bind().dialect.name)
+    if sql is not None:
+        for name, state, n in s.execute(text(sql)):
+            devices.append(f'hall_terminal_devices{{device="{_label(str(name))}",state="{_label(str(state or ""))}"}} '
+                           f"{float(n)!r}\n")
+        devices.sort()
+    return "".join([
+        _head("hall_terminal_up", "gauge", "1 if the terminal heartbeated within 3 intervals"), *up,
+        _head("hall_terminal_paper_state", "gauge", "1 for the printer's current paper state"), *paper,
+        _head("hall_terminal_outbox_depth", "gauge", "submissions waiting in the terminal's outbox"), *outbox,
+        _head("hall_terminals", "gauge", "terminals by level: green, amber, red (offline or never seen is red)"),
+        *(f'hall_terminals{{level="{lv}"}} {float(n)!r}\n' for lv, n in levels.items()),
+        _head("hall_terminal_devices", "gauge", "terminals whose device is in this state (last heartbeat)"), *devices,
+    ])
+
+
+class _Families:
+    """What generate_latest needs of a registry: collect()."""
+
+    def __init__(self, families):
+        self.families = families
 
     def collect(self):
+        return self.families
+
+
+def _database_up(value: int):
+    g = GaugeMetricFamily("hall_database_up", "1 if the hall's database answered this scrape")
+    g.add_metric([], value)
+    return g
+
+
+class HallCollector:
+    """The numbers read from the database at scrape time, as exposition bytes, cached CACHE_S:
+    a scrape within that time of the previous one (another Prometheus, a fast interval) gets the
+    same bytes; two at once wait for one collection (a lock), not two."""
+
+    def __init__(self, database: db.Database, cache_s: float = CACHE_S):
+        self.database = database
+        self.cache_s = cache_s
+        self._lock = threading.Lock()
+        self._body = b""
+        self._at = float("-inf")
+
+    def exposition(self) -> bytes:
+        with self._lock:
+            if time.monotonic() - self._at >= self.cache_s:
+                self._body = self._collect()
+                self._at = time.monotonic()
+            return self._body
+
+    def _collect(self) -> bytes:
         try:
             with self.database.session() as s:
-                yield from self._terminals(s)
-                yield from self._business(s)
+                terminals = terminal_exposition(s)
+                business = self._business(s)
         except SQLAlchemyError as e:
             # A scrape must not fail as a whole: `up` stays 1 and hall_database_up says why.
             log.warning("metrics: database unavailable: %s", type(e).__name__)
-            g = GaugeMetricFamily("hall_database_up", "1 if the hall's database answered this scrape")
-            g.add_metric([], 0)
-            yield g
-            return
-        g = GaugeMetricFamily("hall_database_up", "1 if the hall's database answered this scrape")
-        g.add_metric([], 1)
-        yield g
-
-    def _terminals(self, s):
-        now = db.utcnow()
-        up = GaugeMetricFamily("hall_terminal_up", "1 if the terminal heartbeated within 3 intervals", labels=["terminal"])
-        level = GaugeMetricFamily("hall_terminal_status_level", "0 green, 1 amber, 2 red", labels=["terminal"])
-        seen = GaugeMetricFamily("hall_terminal_last_heartbeat_timestamp_seconds", "time of the last heartbeat",
-                                 labels=["terminal"])
-        device = GaugeMetricFamily("hall_terminal_device_status", "1 for each device's current state",
-                                   labels=["terminal", "device", "state"])
-        paper = GaugeMetricFamily("hall_terminal_paper_state", "1 for the printer's current paper state",
-                                  labels=["terminal", "state"])
-        outbox = GaugeMetricFamily("hall_terminal_outbox_depth", "submissions waiting in the terminal's outbox",
-                                   labels=["terminal"])
-        rows = s.execute(select(db.Terminal, db.Heartbeat).outerjoin(db.Heartbeat)
-                         .where(db.Terminal.revoked.is_(False)))
-        for t, hb in rows:
-            v = terminal_view(t, hb, now)
-            up.add_metric([t.id], 1 if v["online"] else 0)
-            level.add_metric([t.id], LEVEL_ORDER[v["level"]])
-            if hb is None:
-                continue
-            seen.add_metric([t.id], db.as_utc(hb.received_at).timestamp())
-            snap = hb.snapshot or {}
-            for name, d in sorted((snap.get("devices") or {}).items()):
-                device.add_metric([t.id, name, str(d.get("state", ""))], 1)
-            paper.add_metric([t.id, paper_state(snap)], 1)
-            outbox.add_metric([t.id], snap.get("outbox_pending") or 0)
-        return [up, level, seen, device, paper, outbox]
+            return generate_latest(_Families([_database_up(0)]))
+        return terminals.encode() + generate_latest(_Families([*business, _database_up(1)]))
 
     def _business(self, s):
         apps = CounterMetricFamily("hall_applications", "applications received, by matter", labels=["matter"])
@@ -196,8 +266,8 @@ class HallCollector:
 
 class HallMetrics:
     def __init__(self, database: db.Database):
-        self.registry = CollectorRegistry()
-        self.registry.register(HallCollector(database))
+        self.collector = HallCollector(database)
+        self.registry = CollectorRegistry()        # this process's own counters
         self.heartbeats = Counter("hall_heartbeats_received", "heartbeats received by this process",
                                   registry=self.registry)
 
@@ -220,4 +290,5 @@ def metrics(request: Request):
         if not allowed:
             return Response("unauthorized\n", status_code=401, media_type="text/plain",
                             headers={"WWW-Authenticate": 'Bearer realm="metrics"'})
-    return Response(generate_latest(request.app.state.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+    m: HallMetrics = request.app.state.metrics
+    return Response(m.collector.exposition() + generate_latest(m.registry), media_type=CONTENT_TYPE_LATEST)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path, Request
+from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -12,6 +12,7 @@ from hall import db
 from hall.api_deps import DbSession, china_time
 from hall.console import auth
 from hall.console.common import Ctx, back_to, form_of, render
+from hall.console.dashboard import Dashboard
 from hall.monitoring import DEVICE_NAMES, STATE_TEXT, terminal_view
 from kiosk.domain.catalogue import CatalogError
 
@@ -21,14 +22,11 @@ COMMANDS = db.COMMAND_TEXT
 TerminalId = Annotated[str, Path(max_length=64)]
 
 
-def _all_views(s: Session) -> list[dict]:
-    now = db.utcnow()
-    rows = s.execute(select(db.Terminal, db.Heartbeat).outerjoin(db.Heartbeat).order_by(db.Terminal.id))
-    return [terminal_view(t, hb, now) for t, hb in rows]
-
-
-def _summary(views: list[dict]) -> dict:
-    return {level: sum(1 for v in views if v["level"] == level) for level in ("green", "amber", "red")}
+def _dashboard(request: Request) -> Dashboard:
+    d = getattr(request.app.state, "dashboard", None)
+    if d is None:                   # an app built without hall.app's wiring
+        d = request.app.state.dashboard = Dashboard(request.app.state.db)
+    return d
 
 
 def command_state(c: db.Command) -> tuple[str, str]:
@@ -65,15 +63,17 @@ def _detail(s: Session, terminal_id: str) -> dict:
 
 
 @router.get("/console/")
-def dashboard(request: Request, ctx: Ctx, s: DbSession):
-    views = _all_views(s)
-    return render(request, "dashboard.html", ctx, terminals=views, summary=_summary(views))
+def dashboard(request: Request, ctx: Ctx):
+    snap = _dashboard(request).current()
+    return render(request, "dashboard.html", ctx, terminals=snap.tiles, summary=snap.summary, version=snap.tag)
 
 
 @router.get("/console/api/terminals")
-def terminals_json(ctx: Ctx, s: DbSession):
-    views = _all_views(s)
-    return {"terminals": views, "summary": _summary(views)}
+def terminals_json(request: Request, ctx: Ctx, since: Annotated[str | None, Query(max_length=64)] = None):
+    """Every tile (`"full": true`), or with `since=<version>` from the previous answer only the
+    tiles changed after it (`"full": false`); always the counts and the new `version`
+    (hall/console/dashboard.py: one snapshot shared by all consoles, rebuilt at most every 2 s)."""
+    return Response(_dashboard(request).current().since(since), media_type="application/json")
 
 
 @router.get("/console/api/terminals/{terminal_id}")

@@ -13,7 +13,11 @@ machine's busy cores and its load average. Runs on SQLite (a file, WAL) and on P
 throw-away durable cluster, hall/pgtemp.py).
 
     .venv/bin/python tests/bench/bench_hall_heartbeat.py [--duration 20] [--sizes 500,2000,10000]
-        [--backends sqlite,postgresql] [--workers 1] [--warmup 15] [--reconnect]
+        [--backends sqlite,postgresql] [--workers 1] [--warmup 15] [--reconnect] [--with-observers]
+
+`--with-observers` adds what watches a hall while it is measured: a /metrics scrape every 15 s
+and one console polling the dashboard every 2 s (bench_hall_observers.py measures what one
+scrape and one poll cost on their own).
 
 Target (issue 6): 10,000 terminals on one 2-core machine with p99 < 100 ms; results in
 docs/hall.md (Benchmark). Plain script: not collected by pytest; loopback traffic only, bounded
@@ -23,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -142,7 +147,7 @@ async def read_response(reader: asyncio.StreamReader) -> int:
 
 
 async def run_load(port: int, pairs: list[tuple[str, str]], duration: float, probe=lambda: None,
-                   warmup: float = 0.0, reconnect: bool = False) -> dict:
+                   warmup: float = 0.0, reconnect: bool = False, observers=None) -> dict:
     """Open-loop load at N / 15 per second for warmup + duration seconds; latencies, throughput
     and probe() (CPU counters) cover only the `duration` after the warm-up."""
     rate = len(pairs) / INTERVAL_S
@@ -185,6 +190,12 @@ async def run_load(port: int, pairs: list[tuple[str, str]], duration: float, pro
             latencies.append(time.perf_counter() - scheduled)
 
     workers = [asyncio.create_task(worker()) for _ in range(CONNECTIONS)]
+    watching = None
+    if observers is not None:            # from the end of the warm-up to the end of the run
+        async def watch():
+            await asyncio.sleep(max(0.0, measure_start - time.perf_counter()))
+            await observers(start + warmup + duration)
+        watching = asyncio.create_task(watch())
     await asyncio.sleep(max(0.0, start - time.perf_counter() - 0.05))
     before = probe() if first_measured == 0 else None
     for k in range(total):                     # open loop: send on schedule, whatever the server does
@@ -207,11 +218,84 @@ async def run_load(port: int, pairs: list[tuple[str, str]], duration: float, pro
     errors["count"] += len(late)                # each stuck worker had one heartbeat in flight
     elapsed = time.perf_counter() - measure_start
     after = probe()
+    if watching is not None:             # sleeping until its next scrape or poll: done
+        watching.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await watching
     lat = sorted(latencies)
     return {"cpu": (before, after), "sent": total - first_measured, "ok": len(lat), "errors": errors["count"],
             "target_per_s": rate, "achieved_per_s": len(lat) / elapsed,
             "p50_ms": statistics.median(lat) * 1000 if lat else None,
             "p99_ms": lat[int(len(lat) * 0.99) - 1] * 1000 if lat else None}
+
+
+SCRAPE_EVERY_S = 15.0           # Prometheus's scrape_interval in config/prometheus/prometheus.yml
+POLL_EVERY_S = 2.0              # console.js POLL_MS
+
+
+def console_cookie(url: str) -> str:
+    """A manager account and a console session made in the database; the session cookie's value."""
+    from hall.console import auth
+
+    d = db.Database(url)
+    with d.session() as s:
+        user = auth.create_user(s, "observer", "Watch-the-hall-2024", "manager", "压测")
+        cookie, _csrf = auth.new_session(s, user)
+    d.dispose()
+    return cookie
+
+
+async def observe(port: int, cookie: str, stop_at: float, stats: dict) -> None:
+    """What watches a hall, alongside the heartbeats: a Prometheus scrape every 15 s and one
+    console polling the dashboard every 2 s as console.js does (sending the version it has
+    seen). Plain HTTP/1.1 with Connection: close; answers counted and timed in `stats`."""
+
+    async def get(path: str, headers: str = "") -> bytes:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{headers}Connection: close\r\n\r\n".encode())
+        raw = await reader.read()
+        writer.close()
+        head, _, body = raw.partition(b"\r\n\r\n")
+        if b" 200 " not in head.split(b"\r\n", 1)[0]:
+            raise RuntimeError(head.split(b"\r\n", 1)[0].decode())
+        if b"transfer-encoding: chunked" in head.lower():
+            out, rest = b"", body
+            while rest:
+                size, _, rest = rest.partition(b"\r\n")
+                n = int(size, 16)
+                if n == 0:
+                    break
+                out, rest = out + rest[:n], rest[n + 2:]
+            body = out
+        return body
+
+    async def timed(kind: str, path: str, headers: str = "") -> bytes | None:
+        t0 = time.perf_counter()
+        try:
+            body = await get(path, headers)
+        except (OSError, RuntimeError, asyncio.IncompleteReadError) as e:
+            stats[kind + "_errors"] = stats.get(kind + "_errors", 0) + 1
+            stats[kind + "_last_error"] = str(e)
+            return None
+        stats.setdefault(kind + "_ms", []).append((time.perf_counter() - t0) * 1000)
+        stats.setdefault(kind + "_bytes", []).append(len(body))
+        return body
+
+    async def scraper():
+        while time.perf_counter() < stop_at:
+            await timed("scrape", "/metrics")
+            await asyncio.sleep(SCRAPE_EVERY_S)
+
+    async def console():
+        version, cookie_header = "", f"Cookie: hall_console={cookie}\r\n"
+        while time.perf_counter() < stop_at:
+            query = "?since=" + version if version else ""
+            body = await timed("poll", "/console/api/terminals" + query, cookie_header)
+            if body is not None:
+                version = json.loads(body).get("version") or ""
+            await asyncio.sleep(POLL_EVERY_S)
+
+    await asyncio.gather(scraper(), console())
 
 
 def serve(url: str, port: int, workdir: Path, workers: int) -> subprocess.Popen:
@@ -242,7 +326,7 @@ def stop(proc: subprocess.Popen) -> None:
 
 
 def one(backend: str, n: int, duration: float, workers: int, pg: TempPostgres | None, warmup: float = 0.0,
-        reconnect: bool = False) -> dict:
+        reconnect: bool = False, with_observers: bool = False) -> dict:
     with tempfile.TemporaryDirectory(prefix="bench-hall-") as tmp:
         workdir = Path(tmp)
         if backend == "sqlite":
@@ -251,6 +335,7 @@ def one(backend: str, n: int, duration: float, workers: int, pg: TempPostgres | 
             name = f"bench_{n}_{os.getpid()}"
             url = pg.create_database(name)
         pairs = prepare(url, n)
+        cookie = console_cookie(url) if with_observers else ""
         port = free_port()
         proc = serve(url, port, workdir, workers)
         postmaster = None
@@ -262,8 +347,10 @@ def one(backend: str, n: int, duration: float, workers: int, pg: TempPostgres | 
                     "postgres": cpu_seconds(children_of(postmaster)) if postmaster else 0.0,
                     "client": time.process_time(), "machine": machine_busy(), "load": os.getloadavg()[0]}
 
+        seen: dict = {}
+        observers = (lambda stop_at: observe(port, cookie, stop_at, seen)) if with_observers else None
         try:
-            result = _run(run_load(port, pairs, duration, probe, warmup, reconnect))
+            result = _run(run_load(port, pairs, duration, probe, warmup, reconnect, observers))
         finally:
             stop(proc)
             if backend != "sqlite":
@@ -275,7 +362,7 @@ def one(backend: str, n: int, duration: float, workers: int, pg: TempPostgres | 
                 "server_cpu_s": (after["server"] - before["server"]) * per_k,
                 "db_cpu_s": (after["postgres"] - before["postgres"]) * per_k,
                 "client_cpu_s": (after["client"] - before["client"]) * per_k,
-                "machine_busy": busy * os.cpu_count(), "load1": before["load"]}
+                "machine_busy": busy * os.cpu_count(), "load1": before["load"], "observers": seen}
 
 
 def _run(coro):
@@ -297,6 +384,9 @@ def main() -> int:
                          "heartbeated once, as in a hall that has been running); 0 measures a cold start")
     ap.add_argument("--reconnect", action="store_true",
                     help="a new TCP connection for every heartbeat (a kiosk's keep-alive outlives no interval)")
+    ap.add_argument("--with-observers", action="store_true",
+                    help="while measuring, a Prometheus scrape of /metrics every 15 s and one console polling "
+                         "the dashboard every 2 s")
     args = ap.parse_args()
     pg = None
     backends = args.backends.split(",")
@@ -312,11 +402,19 @@ def main() -> int:
     try:
         for backend in backends:
             for n in (int(x) for x in args.sizes.split(",")):
-                r = one(backend, n, args.duration, args.workers, pg, args.warmup, args.reconnect)
+                r = one(backend, n, args.duration, args.workers, pg, args.warmup, args.reconnect,
+                        args.with_observers)
                 print(f"{r['backend']:<11}{r['terminals']:>10}{r['target_per_s']:>10.1f}{r['achieved_per_s']:>9.1f}"
                       f"{r['p50_ms']:>9.1f}{r['p99_ms']:>9.1f}{r['errors']:>8}{r['server_cpu_s']:>9.2f}"
                       f"{r['db_cpu_s']:>8.2f}{r['client_cpu_s']:>9.2f}{r['machine_busy']:>6.2f}"
                       f"{r['load1']:>7.2f}", flush=True)
+                for kind in ("scrape", "poll") if args.with_observers else ():
+                    o, ms = r["observers"], sorted(r["observers"].get(kind + "_ms", []))
+                    if ms:
+                        print(f"    {kind}: {len(ms)} answered, {statistics.median(ms):.0f} ms median, {ms[-1]:.0f} ms max, "
+                              f"{max(o[kind + '_bytes']) / 1000:.0f} kB max", end="")
+                    print(f"; {o[kind + '_errors']} errors ({o[kind + '_last_error']})" if o.get(kind + "_errors") else "",
+                          flush=True)
     finally:
         if pg is not None:
             pg.stop()

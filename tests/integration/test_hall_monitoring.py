@@ -111,7 +111,8 @@ def test_metrics(hall):
     for line in ['hall_terminal_up{terminal="T-TEST-1"} 1.0', 'hall_terminal_up{terminal="T-SILENT"} 0.0',
                  'hall_terminal_paper_state{state="out",terminal="T-TEST-1"} 1.0',
                  'hall_terminal_outbox_depth{terminal="T-TEST-1"} 7.0',
-                 'hall_terminal_device_status{device="printer",state="paper_out",terminal="T-TEST-1"} 1.0',
+                 'hall_terminal_devices{device="printer",state="paper_out"} 1.0',
+                 'hall_terminals{level="red"} 2.0', 'hall_terminals{level="green"} 0.0',
                  'hall_applications_total{matter="320102-XK-CG-001"} 1.0',
                  'hall_evaluations_total{level="1",matter=""} 1.0', "hall_evaluation_follow_ups_open 1.0",
                  "hall_database_up 1.0"]:

@@ -16,10 +16,13 @@ function el(tag, attrs, ...children) {
 
 function when(iso) { return iso ? iso.slice(0, 19).replace("T", " ") : "—"; }
 
+// `url` is a string or a function giving the URL of each poll (the dashboard's carries the
+// version it has seen).
 async function poll(url, apply) {
   const live = document.getElementById("live");
   try {
-    const r = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
+    const r = await fetch(typeof url === "function" ? url() : url,
+                          { credentials: "same-origin", headers: { Accept: "application/json" } });
     if (r.status === 401) { location.href = "/console/login?next=" + encodeURIComponent(location.pathname); return; }
     if (!r.ok) throw new Error("HTTP " + r.status);
     apply(await r.json());
@@ -36,33 +39,51 @@ function setText(node, text) { if (node.textContent !== text) node.textContent =
 // Tiles are updated in place, keyed by terminal id, not rebuilt: a tile being clicked (or
 // hovered) while a poll lands stays the same element, so the click is never lost between its
 // mousedown on the old element and its mouseup on a new one.
+function makeTile(t) {
+  return el("a", { "data-terminal": t.id }, el("span", { class: "state" }), el("strong", { class: "name" }),
+            el("span", { class: "where" }), el("span", { class: "reason" }));
+}
+
+function updateTile(a, t) {
+  const cls = "tile " + t.level, href = "/console/terminals/" + encodeURIComponent(t.id);
+  if (a.className !== cls) a.className = cls;
+  if (a.getAttribute("href") !== href) a.setAttribute("href", href);
+  setText(a.querySelector(".state"), LEVEL_TEXT[t.level]);
+  setText(a.querySelector(".name"), t.name);
+  setText(a.querySelector(".where"), t.id + " · " + t.location);
+  setText(a.querySelector(".reason"), t.reason);
+  return a;
+}
+
+// The hall answers with every tile ("full") or, given the version this page has seen, only the
+// tiles that changed since (hall/console/dashboard.py). Returns false when a changed tile is not
+// on the page (it should not be: a new terminal makes the answer full), so the next poll asks
+// for everything.
 function renderTiles(data) {
   const box = document.getElementById("tiles");
   const existing = new Map(Array.from(box.querySelectorAll("a.tile[data-terminal]"), a => [a.dataset.terminal, a]));
-  const wanted = data.terminals.map(t => {
-    let a = existing.get(t.id);
-    if (!a) {
-      a = el("a", { "data-terminal": t.id }, el("span", { class: "state" }), el("strong", { class: "name" }),
-             el("span", { class: "where" }), el("span", { class: "reason" }));
+  let complete = true;
+  if (data.full) {
+    const wanted = data.terminals.map(t => {
+      const a = updateTile(existing.get(t.id) || makeTile(t), t);
+      existing.delete(t.id);
+      return a;
+    });
+    for (const gone of existing.values()) gone.remove();
+    if (wanted.length) box.querySelectorAll(":scope > :not(a.tile)").forEach(n => n.remove());
+    // Re-insert only what is out of order (moving a node keeps it the same element anyway).
+    wanted.forEach((a, i) => { if (box.children[i] !== a) box.insertBefore(a, box.children[i] || null); });
+  } else {
+    for (const t of data.terminals) {
+      const a = existing.get(t.id);
+      if (a) updateTile(a, t); else complete = false;
     }
-    existing.delete(t.id);
-    const cls = "tile " + t.level, href = "/console/terminals/" + encodeURIComponent(t.id);
-    if (a.className !== cls) a.className = cls;
-    if (a.getAttribute("href") !== href) a.setAttribute("href", href);
-    setText(a.querySelector(".state"), LEVEL_TEXT[t.level]);
-    setText(a.querySelector(".name"), t.name);
-    setText(a.querySelector(".where"), t.id + " · " + t.location);
-    setText(a.querySelector(".reason"), t.reason);
-    return a;
-  });
-  for (const gone of existing.values()) gone.remove();
-  if (wanted.length) box.querySelectorAll(":scope > :not(a.tile)").forEach(n => n.remove());
-  // Re-insert only what is out of order (moving a node keeps it the same element anyway).
-  wanted.forEach((a, i) => { if (box.children[i] !== a) box.insertBefore(a, box.children[i] || null); });
+  }
   for (const [level, n] of Object.entries(data.summary)) {
     const b = document.querySelector(`[data-count="${level}"]`);
     if (b) setText(b, String(n));
   }
+  return complete;
 }
 
 function rows(tbody, items, make, emptyText, cols) {
@@ -101,7 +122,11 @@ document.addEventListener("DOMContentLoaded", () => {
   const importForm = document.getElementById("import-form");
   if (importForm) guardUploadSize(importForm);
   const tiles = document.getElementById("tiles");
-  if (tiles) setTimeout(() => poll(tiles.dataset.poll, renderTiles), POLL_MS);
+  if (tiles) {
+    let version = tiles.dataset.version || "";          // the version the server-rendered tiles show
+    const url = () => tiles.dataset.poll + (version ? "?since=" + encodeURIComponent(version) : "");
+    setTimeout(() => poll(url, data => { version = renderTiles(data) ? data.version : ""; }), POLL_MS);
+  }
   const terminal = document.getElementById("terminal");
   if (terminal) setTimeout(() => poll(terminal.dataset.poll, renderTerminal), POLL_MS);
 });
