@@ -185,24 +185,41 @@ def ack_command(s: Session, c: db.Command) -> None:
         log.info("command %s (%s) acked by %s", c.id, c.kind, c.terminal_id)
 
 
+SWEEP_CHUNK = 500          # terminals marked per transaction: the write lock is held ~ms, not seconds
+SWEEP_LOG_EACH = 20        # above this many at once (the hall's network dropped) one summary line
+
+
 def sweep_offline(s: Session, now: dt.datetime | None = None) -> list[str]:
-    """Mark terminals whose heartbeats stopped as offline (once each); returns their ids."""
+    """Mark terminals whose heartbeats stopped as offline (once each); returns their ids.
+
+    Set-based and in chunks: when the hall's own network drops, all terminals go offline in the
+    same sweep, and marking 10,000 one statement at a time held SQLite's write lock for ~15 s
+    (console writes failed meanwhile). The UPDATE stays guarded on offline = false and RETURNING
+    says which rows this sweeper changed, so two sweepers (two workers) record each event once."""
     now = now or db.utcnow()
-    late = list(s.scalars(select(db.Heartbeat).where(db.Heartbeat.offline.is_(False),
-                                                     db.Heartbeat.offline_after < now)))
-    marked = []
-    for hb in late:
-        text = offline_text(hb.received_at, now)
-        # Guarded on offline=false: two sweepers (two worker processes) record it once.
-        res = s.execute(update(db.Heartbeat).where(db.Heartbeat.terminal_id == hb.terminal_id,
-                                                   db.Heartbeat.offline.is_(False))
-                        .values(offline=True, level="red", reason="离线"))
-        if res.rowcount == 1:
-            s.add(db.TerminalEvent(terminal_id=hb.terminal_id, at=now, kind="offline", level="red", text=text))
-            marked.append(hb.terminal_id)
-    s.commit()
-    for tid in marked:
-        log.warning("terminal %s is offline (no heartbeat for %d intervals)", tid, MISSED_BEATS)
+    hb = db.Heartbeat.__table__
+    late = s.execute(select(hb.c.terminal_id, hb.c.received_at)
+                     .where(hb.c.offline.is_(False), hb.c.offline_after < now)).all()
+    s.rollback()                           # end the read: each chunk is its own short transaction
+    last_seen = dict(late)
+    ids = sorted(last_seen)
+    marked: list[str] = []
+    for k in range(0, len(ids), SWEEP_CHUNK):
+        chunk = ids[k:k + SWEEP_CHUNK]
+        changed = list(s.scalars(update(hb).where(hb.c.terminal_id.in_(chunk), hb.c.offline.is_(False))
+                                 .values(offline=True, level="red", reason="离线").returning(hb.c.terminal_id)))
+        if changed:
+            s.execute(db.TerminalEvent.__table__.insert(), [
+                {"terminal_id": tid, "at": now, "kind": "offline", "level": "red",
+                 "text": offline_text(last_seen[tid], now)} for tid in changed])
+        s.commit()
+        marked += changed
+    if len(marked) > SWEEP_LOG_EACH:
+        log.warning("%d terminals went offline at once (no heartbeat for %d intervals): is the hall's network "
+                    "down? first: %s", len(marked), MISSED_BEATS, ", ".join(sorted(marked)[:5]))
+    else:
+        for tid in marked:
+            log.warning("terminal %s is offline (no heartbeat for %d intervals)", tid, MISSED_BEATS)
     return marked
 
 
