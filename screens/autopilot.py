@@ -536,7 +536,7 @@ class Autopilot:
 
         Fast on purpose (a few minutes for 100): a step waits for the snapshot it caused and a
         frame's layout, not for a person's pace. The first visit of each language/mode pair
-        screenshots its form errors (layout, overflow and contrast are checked on them)."""
+        screenshots every screen it passes (layout, overflow and contrast are checked on them)."""
         import gc
         import statistics
 
@@ -551,7 +551,7 @@ class Autopilot:
             lang, elder = ("zh", "en")[i % 2], i % 4 >= 2
             shots = i < 4
             try:
-                errors = self._soak_visit(lang, elder, f"soak-{i + 1:03d}-form-errors-{lang}{'-elder' if elder else ''}"
+                errors = self._soak_visit(lang, elder, f"soak-{i + 1:03d}-{lang}{'-elder' if elder else ''}"
                                           if shots else None)
             except AutopilotError:
                 snap = self.app.current_snapshot
@@ -577,8 +577,14 @@ class Autopilot:
                             kivy_cache={k: len(v) for k, v in Cache._objects.items()})
         return self.summary
 
-    def _soak_visit(self, lang: str, elder: bool, shot: str | None) -> dict:
-        """One visit as run_soak makes it; returns the form's error texts as the screen showed them."""
+    def _soak_visit(self, lang: str, elder: bool, tag: str | None) -> dict:
+        """One visit as run_soak makes it; returns the form's error texts as the screen showed them.
+        With a tag, every screen of the visit is shot as `<tag>-<step>` (so each screen is seen,
+        and checked, in both languages and both modes)."""
+        def shot(step: str) -> None:
+            if tag:
+                time.sleep(SETTLE_S)
+                self.shot(f"{tag}-{step}")
         for attempt in range(3):
             self.actions.place_card()
             try:
@@ -595,30 +601,37 @@ class Autopilot:
             self._soak_tap("btn_lang", lambda s: s.session.lang == "en")
         if elder:
             self._soak_tap("btn_elder", lambda s: s.session.elder)
+        shot("a-home")
         self._soak_tap("btn_matters", lambda s: s.screen == "matters" and bool(s.matters))
+        shot("b-matters")
         code = next(m.code for m in self.app.current_snapshot.matters if m.name == TARGET_MATTER)
         self._soak_tap(f"matter:{code}", lambda s: s.screen == "guide")
+        shot("c-guide")
         self._soak_tap("btn_start", lambda s: s.screen == "form")
         self._soak_tap("btn_next", lambda s: s.screen == "form" and bool(s.session.errors))
         shown = self._on_ui(lambda: {k[6:]: w.text for k, w in self.app.sm.current_screen.dynamic.items()
                                      if k.startswith("error:") and w.text})
-        if shot:
-            time.sleep(SETTLE_S)
-            self.shot(shot)
+        shot("d-form-errors")
         self.fill_required()
         self._soak_tap("btn_next", lambda s: s.screen != "form")
         if self.app.current_snapshot.screen == "materials":
+            shot("e-materials")
             self._soak_materials()
         self._soak_wait(lambda s: s.screen == "review")
+        shot("f-review")
         printed = lambda s: (s.screen == "done" and s.session.outcome is not None   # noqa: E731
                              and s.session.outcome.print_ok is not None)
         self._soak_tap("btn_confirm", lambda s: s.screen == "sign" or printed(s))
         if self.app.current_snapshot.screen == "sign":              # 申请人承诺, signed by hand
             self.write_signature(DEMO_SIGNATURE)
+            shot("g-sign")
             self._soak_tap("btn_sign", printed)
+        shot("h-done")
         self._soak_tap("btn_evaluate", lambda s: s.screen == "evaluate")
         self._soak_tap("level:5", lambda s: True)
+        shot("i-evaluate")
         self._soak_tap("btn_submit", lambda s: s.screen == "thanks")
+        shot("j-thanks")
         self._soak_tap("btn_finish", lambda s: s.screen == "attract" and s.session.card is None)
         return shown
 
