@@ -1,0 +1,136 @@
+"""Process memory as the kernel sees it, and handing freed heap back to it (issue #7 soak).
+
+The soak benchmark showed RSS rising over the first visits while Python's own objects did not:
+the growth is in native memory (glibc malloc arenas of the many threads, Mesa llvmpipe, numpy /
+OpenCV buffers). `breakdown()` splits /proc/<pid>/smaps into those kinds so a benchmark can say
+where it goes; `trim()` asks glibc to return free pages (malloc_trim) after a visit.
+UI-independent: no Kivy here.
+"""
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import logging
+import threading
+import time
+
+log = logging.getLogger(__name__)
+
+ARENA_SIZE_KB = 64 * 1024      # glibc: a thread arena is a 64 MB (HEAP_MAX_SIZE) aligned reservation
+
+KINDS = ("heap", "arenas", "anon_mmap", "stacks", "gpu", "files", "other")
+
+
+def _parse(text: str):
+    """(start, end, perms, path, fields) per mapping of an smaps text."""
+    maps, cur = [], None
+    for line in text.splitlines():
+        head = line.split(None, 5)
+        if head and "-" in head[0] and not head[0].endswith(":"):
+            start, end = (int(x, 16) for x in head[0].split("-"))
+            cur = (start, end, head[1], head[5].strip() if len(head) > 5 else "", {})
+            maps.append(cur)
+        elif cur is not None and head and head[0].endswith(":") and len(head) >= 2 and head[1].isdigit():
+            cur[4][head[0][:-1]] = int(head[1])
+    return maps
+
+
+def breakdown_text(text: str) -> dict[str, int]:
+    """Rss (KB) of one smaps text by kind:
+    heap      -- [heap], glibc's main arena (brk): the main (Kivy) thread's mallocs -- under
+                 Mesa llvmpipe that includes every GL texture and SDL text surface
+    arenas    -- glibc thread arenas: anonymous rw parts of 64 MB-aligned reservations
+    anon_mmap -- other anonymous mappings: large malloc()s (>= mmap threshold: frames, textures
+                 of llvmpipe, numpy arrays), Python's own arenas
+    stacks    -- [stack] and thread stacks (anonymous rw just above a 4 KB guard page)
+    gpu       -- /dev/dri, memfd and shm mappings (GL buffers)
+    files     -- file-backed (libraries, fonts, mmapped files)
+    other     -- vdso, vvar and the like
+    plus swap and total."""
+    maps = _parse(text)
+    out = dict.fromkeys(KINDS, 0)
+    out["swap"] = 0
+    arena_starts = set()
+    for start, end, perms, path, _f in maps:       # arena: rw start at a 64 MB boundary, and the
+        if not path and start % (ARENA_SIZE_KB * 1024) == 0:    # reservation continues ---p
+            arena_starts.add(start)
+    prev = None
+    arena_until = 0
+    for m in maps:
+        start, end, perms, path, f = m
+        rss = f.get("Rss", 0)
+        out["swap"] += f.get("Swap", 0)
+        if start in arena_starts:
+            arena_until = start + ARENA_SIZE_KB * 1024
+        if path == "[heap]":
+            kind = "heap"
+        elif path == "[stack]" or path.startswith("[stack:"):
+            kind = "stacks"
+        elif path.startswith(("/dev/dri", "/memfd:", "/dev/shm", "/SYSV")):
+            kind = "gpu"
+        elif path.startswith("["):
+            kind = "other"
+        elif path:
+            kind = "files"
+        elif start < arena_until:
+            kind = "arenas"
+        elif (prev is not None and not prev[3] and prev[2].startswith("---") and prev[1] == start
+              and prev[1] - prev[0] == 4096 and end - start >= 1024 * 1024):
+            kind = "stacks"      # pthread stack: a 4 KB guard page just below it
+        else:
+            kind = "anon_mmap"
+        out[kind] += rss
+        prev = m
+    out["total"] = sum(out[k] for k in KINDS)
+    return out
+
+
+def breakdown(pid: int | str = "self") -> dict[str, int]:
+    """Rss (KB) by kind of a live process (see breakdown_text); {} if it is gone or unreadable."""
+    try:
+        with open(f"/proc/{pid}/smaps") as f:
+            return breakdown_text(f.read())
+    except OSError:
+        return {}
+
+
+_libc = None
+_trim_lock = threading.Lock()
+
+
+def _malloc_trim():
+    global _libc
+    if _libc is None:
+        try:
+            _libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+            _libc.malloc_trim.argtypes = [ctypes.c_size_t]
+            _libc.malloc_trim.restype = ctypes.c_int
+        except (OSError, AttributeError):      # not glibc (musl, macOS): nothing to trim
+            _libc = False
+    return _libc.malloc_trim if _libc else None
+
+
+def trim() -> float | None:
+    """glibc malloc_trim(0): give free pages of every arena back to the kernel. Returns the
+    milliseconds it took, None where there is no glibc or a trim is already running."""
+    fn = _malloc_trim()
+    if fn is None or not _trim_lock.acquire(blocking=False):
+        return None
+    try:
+        t0 = time.perf_counter()
+        fn(0)
+        return (time.perf_counter() - t0) * 1000
+    finally:
+        _trim_lock.release()
+
+
+def trim_soon(delay_s: float = 0.0) -> None:
+    """trim() on a short-lived thread (it walks every arena and may take some ms: never on the UI
+    thread). At most one runs at a time."""
+    def run():
+        if delay_s:
+            time.sleep(delay_s)
+        ms = trim()
+        if ms is not None:
+            log.debug("malloc_trim took %.1f ms", ms)
+    threading.Thread(target=run, name="malloc-trim", daemon=True).start()
