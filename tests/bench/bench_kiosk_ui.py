@@ -109,7 +109,7 @@ def main():
     print(f"  memory over {len(rss)} whole visits (card, matter, form with errors, submit, print, 好差评, "
           f"wipe; zh/en, normal/elder in turn; {statistics.median(visits):.1f} s per visit):")
     print(f"    RSS idle {soak['rss_idle_kb'] / 1024:.0f} MB; {after}")
-    print_breakdown(at_marks(soak, samples, [n for n in (1, 3, 10, 20, 50, 100) if n <= len(rss)]))
+    print_breakdown(at_marks(soak, samples, [n for n in (1, 3, 10, 20, 50, 100) if n < len(rss)] + [len(rss)]))
     print(f"    slope over the last {len(tail)} visits: {slope(tail):+.1f} KB per visit "
           f"({slope(tail) * 100 / 1024:+.1f} MB per 100 visits; target: no growth)")
     growth = soak.get("object_growth_after_10") or {}
