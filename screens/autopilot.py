@@ -8,16 +8,15 @@ and the e2e tests use it.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from pathlib import Path
 
 from kivy.clock import Clock
-from kivy.core.window import Window
 from kivy.uix.scrollview import ScrollView
 
 from screens.layout_check import layout_problems
+from screens.screenshot import save_window
 
 log = logging.getLogger(__name__)
 
@@ -190,22 +189,10 @@ class Autopilot:
     def shot(self, name: str) -> Path:
         self.shots_dir.mkdir(parents=True, exist_ok=True)
         target = self.shots_dir / f"{name}.png"
-        done = threading.Event()
-        result = {}
-
-        def on_flip(*_):
-            # Grabbing inside on_flip is reliable; between frames it returned black (NOTES.md).
-            Window.unbind(on_flip=on_flip)
-            result["path"] = Window.screenshot(name=str(target))
-            done.set()
-
-        def arm():
-            Window.bind(on_flip=on_flip)
-            Window.canvas.ask_update()
-        self._on_ui(arm)
-        if not done.wait(self.timeout_s):
-            raise AutopilotError(f"no frame drawn for screenshot {name}")
-        os.replace(result["path"], target)   # Kivy appends a counter to the name; we want ours
+        try:
+            save_window(target, self.timeout_s)
+        except TimeoutError as e:
+            raise AutopilotError(str(e)) from None
         self.summary["screens"].append(str(target))
         problems = self._on_ui(lambda: layout_problems(self.app.root))
         if problems:

@@ -5,7 +5,6 @@ from kivy.uix.label import Label
 from kiosk.domain.identity import mask_id_number
 from kiosk.session import Back, SubmitForm
 from screens import theme
-from kivy.clock import Clock
 from kivy.metrics import dp
 from kivy.properties import BooleanProperty
 

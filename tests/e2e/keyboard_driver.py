@@ -8,7 +8,6 @@ because Kivy opens one window per process and other e2e tests share pytest's.
 from __future__ import annotations
 
 import json
-import os
 import sys
 import threading
 import time
@@ -18,20 +17,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 OUT = Path(sys.argv[1]).resolve()
-OUT.mkdir(parents=True, exist_ok=True)
-os.environ.setdefault("SDL_VIDEODRIVER", "offscreen")
-os.environ.setdefault("KIVY_HOME", str(OUT / ".kivy"))
-os.environ["KIVY_NO_ARGS"] = "1"
-os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")
+from tests.e2e.offscreen import prepare_offscreen  # noqa: E402
 
-from kivy.config import Config  # noqa: E402
-
-Config.set("graphics", "width", "1280")
-Config.set("graphics", "height", "800")
-
-from screens.theme import register_font  # noqa: E402
-
-register_font()
+prepare_offscreen(OUT)
 
 from kivy.app import App  # noqa: E402
 from kivy.clock import Clock  # noqa: E402
@@ -44,6 +32,7 @@ from kivy.uix.label import Label  # noqa: E402
 from kivy.uix.textinput import TextInput  # noqa: E402
 from kivy.uix.widget import Widget  # noqa: E402
 
+from screens.screenshot import save_window  # noqa: E402
 from screens.widgets.keyboard import KbCandidate, KbKey, Keyboard  # noqa: E402
 
 TAP_S = 0.12
@@ -115,24 +104,8 @@ class KeyboardApp(App):
         raise RuntimeError(f"candidate {text} not found in 10 pages")
 
     def shot(self, name: str) -> str:
-        target = OUT / f"{name}.png"
-        done, result = threading.Event(), {}
-
-        def on_flip(*_):
-            # Grabbing inside on_flip is reliable; between frames it was black (NOTES.md).
-            Window.unbind(on_flip=on_flip)
-            result["path"] = Window.screenshot(name=str(target))
-            done.set()
-
-        def arm():
-            Window.bind(on_flip=on_flip)
-            Window.canvas.ask_update()
         time.sleep(0.2)
-        self.on_ui(arm)
-        if not done.wait(20):
-            raise RuntimeError(f"no frame for screenshot {name}")
-        os.replace(result["path"], target)      # Kivy appends a counter to the name
-        return str(target)
+        return str(save_window(OUT / f"{name}.png"))
 
     def state(self) -> dict:
         return self.on_ui(lambda: {

@@ -7,7 +7,6 @@ tests/e2e/test_layout_check.py in its own process: Kivy opens one window per pro
 from __future__ import annotations
 
 import json
-import os
 import sys
 import threading
 import time
@@ -17,20 +16,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 OUT = Path(sys.argv[1]).resolve()
-OUT.mkdir(parents=True, exist_ok=True)
-os.environ.setdefault("SDL_VIDEODRIVER", "offscreen")
-os.environ.setdefault("KIVY_HOME", str(OUT / ".kivy"))
-os.environ["KIVY_NO_ARGS"] = "1"
-os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")
+from tests.e2e.offscreen import prepare_offscreen  # noqa: E402
 
-from kivy.config import Config  # noqa: E402
-
-Config.set("graphics", "width", "1280")
-Config.set("graphics", "height", "800")
-
-from screens.theme import register_font  # noqa: E402
-
-register_font()
+prepare_offscreen(OUT)
 
 from kivy.app import App  # noqa: E402
 from kivy.core.window import Window  # noqa: E402
@@ -44,6 +32,7 @@ from kivy.uix.textinput import TextInput  # noqa: E402
 
 from screens import theme  # noqa: E402
 from screens.layout_check import contrast_ratio, layout_problems  # noqa: E402
+from screens.screenshot import save_window  # noqa: E402
 
 
 def panel(rgba, *children, name=""):
@@ -157,22 +146,7 @@ class CheckApp(App):
         Clock.schedule_once(lambda _dt: self.stop())
 
     def shot(self) -> str:
-        target = OUT / "contrast-cases.png"
-        done, result = threading.Event(), {}
-
-        def on_flip(*_):
-            Window.unbind(on_flip=on_flip)
-            result["path"] = Window.screenshot(name=str(target))
-            done.set()
-
-        def arm():
-            Window.bind(on_flip=on_flip)
-            Window.canvas.ask_update()
-        self.on_ui(arm)
-        if not done.wait(20):
-            raise RuntimeError("no frame for the screenshot")
-        os.replace(result["path"], target)
-        return str(target)
+        return str(save_window(OUT / "contrast-cases.png"))
 
 
 if __name__ == "__main__":

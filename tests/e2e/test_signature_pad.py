@@ -159,18 +159,8 @@ def _driver(out: Path) -> None:
     import traceback
 
     sys.path.insert(0, str(ROOT))
-    out.mkdir(parents=True, exist_ok=True)
-    os.environ.setdefault("SDL_VIDEODRIVER", "offscreen")
-    os.environ.setdefault("KIVY_HOME", str(out / ".kivy"))
-    os.environ["KIVY_NO_ARGS"] = "1"
-    os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")
-
-    from kivy.config import Config
-    Config.set("graphics", "width", "1280")
-    Config.set("graphics", "height", "800")
-
-    from screens.theme import register_font
-    register_font()
+    from tests.e2e.offscreen import prepare_offscreen
+    prepare_offscreen(out)
 
     from kivy.app import App
     from kivy.clock import Clock
@@ -185,6 +175,7 @@ def _driver(out: Path) -> None:
 
     from kiosk.domain.signature import Signature
     from screens.autopilot import call_on_ui
+    from screens.screenshot import save_window
     from screens.layout_check import layout_problems
     from screens.widgets import signature_pad as sp_mod
     from screens.widgets.signature_pad import SignaturePad
@@ -249,23 +240,8 @@ def _driver(out: Path) -> None:
             time.sleep(0.1)
 
         def shot(self, target: Path) -> str:
-            done, result = threading.Event(), {}
-
-            def on_flip(*_):
-                # grabbing inside on_flip is reliable; between frames it was black (NOTES.md)
-                Window.unbind(on_flip=on_flip)
-                result["path"] = Window.screenshot(name=str(target))
-                done.set()
-
-            def arm():
-                Window.bind(on_flip=on_flip)
-                Window.canvas.ask_update()
             time.sleep(0.2)
-            self.on_ui(arm)
-            if not done.wait(20):
-                raise RuntimeError(f"no frame for screenshot {target.name}")
-            os.replace(result["path"], target)      # Kivy appends a counter to the name
-            return str(target)
+            return str(save_window(target))
 
         def measure(self):
             def run():
