@@ -15,7 +15,7 @@ from pathlib import Path
 from kivy.clock import Clock
 from kivy.uix.scrollview import ScrollView
 
-from screens.layout_check import layout_problems
+from screens.layout_check import in_view, layout_problems
 from screens.screenshot import save_window
 
 log = logging.getLogger(__name__)
@@ -683,15 +683,7 @@ class Autopilot:
         def where():
             """The widget's centre in the window, or None while its list shows another part."""
             w = find()
-            x, y = w.to_window(*w.center)
-            node = w.parent
-            while node is not None and node is not node.parent:
-                if isinstance(node, ScrollView):
-                    left, bottom = node.to_window(*node.pos)
-                    if not (left <= x <= left + node.width and bottom <= y <= bottom + node.height):
-                        return None
-                node = node.parent
-            return x, y
+            return w.to_window(*w.center) if in_view(w) else None
         t0 = time.monotonic()
         for attempt in range(3):
             # Rows that wrap their text settle over a few frames, and a list rebuilt by a render

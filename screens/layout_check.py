@@ -100,7 +100,7 @@ def contrast_problems(w, elder: bool) -> list[str]:
         fg = w.foreground_color if w.text else w.hint_text_color
     else:
         fg = w.color
-    if not _in_view(w):
+    if not in_view(w):
         return []                 # scrolled out of its list: judged when it is scrolled in
     bg = background_behind(w)
     if bg is None:
@@ -113,7 +113,7 @@ def contrast_problems(w, elder: bool) -> list[str]:
             f"(text {_hex(fg)} on {_hex(bg)}, {w.font_size / dp(1):.0f}dp{' bold' if getattr(w, 'bold', False) else ''})"]
 
 
-def _in_view(w) -> bool:
+def in_view(w) -> bool:
     """The centre of w is inside the window and inside every scrolling list it is in."""
     from kivy.uix.scrollview import ScrollView
     x, y = w.to_window(*w.center)

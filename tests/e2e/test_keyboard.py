@@ -1,16 +1,13 @@
 """The on-screen keyboard in a real offscreen Kivy window (SDL offscreen, EGL/llvmpipe), driven by
 touches at the keys' positions (tests/e2e/keyboard_driver.py, in a subprocess: Kivy opens one
 window per process). Screenshots stay in test-out/keyboard/ for a person to look at."""
-import json
-import os
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
+
+from tests.e2e.offscreen import run_driver
 
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "test-out" / "keyboard"
@@ -19,16 +16,7 @@ SHOTS = ["01-pinyin-gongsi", "02-pinyin-partial-sheng", "03-numeric", "04-letter
 
 @pytest.fixture(scope="module")
 def run() -> dict:
-    if OUT.exists():
-        shutil.rmtree(OUT)
-    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
-    env.update(SDL_VIDEODRIVER="offscreen", KIVY_HOME=str(OUT / ".kivy"), KIVY_NO_ARGS="1")
-    proc = subprocess.run([sys.executable, str(ROOT / "tests" / "e2e" / "keyboard_driver.py"), str(OUT)],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=90)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-5000:]
-    res = json.loads((OUT / "results.json").read_text("utf-8"))
-    assert "error" not in res, res.get("error")
-    return res
+    return run_driver("keyboard_driver.py", OUT)
 
 
 @pytest.mark.e2e

@@ -2,14 +2,11 @@
 offscreen window (tests/e2e/layout_check_driver.py, in a subprocess). The check must be able
 to fail: a low-contrast label is reported, a good one is not. The screenshot of the cases is in
 test-out/layout-check/ for a person to compare with what the check says."""
-import json
-import os
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.e2e.offscreen import run_driver
 
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "test-out" / "layout-check"
@@ -17,16 +14,7 @@ OUT = ROOT / "test-out" / "layout-check"
 
 @pytest.fixture(scope="module")
 def run() -> dict:
-    if OUT.exists():
-        shutil.rmtree(OUT)
-    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
-    env.update(SDL_VIDEODRIVER="offscreen", KIVY_HOME=str(OUT / ".kivy"), KIVY_NO_ARGS="1")
-    proc = subprocess.run([sys.executable, str(ROOT / "tests" / "e2e" / "layout_check_driver.py"), str(OUT)],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=90)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-5000:]
-    res = json.loads((OUT / "results.json").read_text("utf-8"))
-    assert "error" not in res, res.get("error")
-    return res
+    return run_driver("layout_check_driver.py", OUT)
 
 
 def contrast(problems: list[str]) -> list[str]:
