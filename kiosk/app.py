@@ -19,7 +19,7 @@ from kiosk.domain.application import Application
 from kiosk.health import HealthMonitor
 from kiosk.outbox import NotYet, OutboxSender, SqliteOutbox
 from kiosk.platform import HallHttpClient
-from kiosk.ports import HallRejected, HallUnavailable
+from kiosk.ports import HallRejected
 from kiosk.session import CardProblem, CardRead, Timeouts
 
 log = logging.getLogger(__name__)

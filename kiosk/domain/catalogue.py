@@ -6,7 +6,7 @@ never accept a matter the hall's validator would reject. Errors name the key and
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 FIELD_TYPES = frozenset({"text", "number", "date", "choice", "address", "phone", "uscc", "id_number"})
 # Where a form field may be pre-filled from. "" = not pre-filled.

@@ -70,6 +70,28 @@ class FakePrinter:
         return DeviceStatus.ok()
 
 
+def watch(c: Controller):
+    """Subscribe to the controller's snapshots (before c.start()); returns wait(pred, timeout),
+    which blocks until the newest snapshot satisfies pred and returns it."""
+    snaps, cond = [], threading.Condition()
+
+    def on(snap):
+        with cond:
+            snaps.append(snap)
+            cond.notify_all()
+    c.subscribe(on)
+
+    def wait(pred, timeout=5):
+        deadline = time.monotonic() + timeout
+        with cond:
+            while not (snaps and pred(snaps[-1])):
+                left = deadline - time.monotonic()
+                assert left > 0, f"timeout; last screen {snaps[-1].screen if snaps else None}"
+                cond.wait(left)
+            return snaps[-1]
+    return wait
+
+
 @pytest.fixture
 def rig(tmp_path, matter):
     clock = FakeClock()
@@ -81,25 +103,8 @@ def rig(tmp_path, matter):
     printer = FakePrinter()
     c = Controller(ControllerSettings("T-1", "测试服务中心", S.Timeouts(60, 15, 30), tick_s=0.05),
                    hall, outbox, sender, printer, clock)
-    snaps = []
-    cond = threading.Condition()
-
-    def on(snap):
-        with cond:
-            snaps.append(snap)
-            cond.notify_all()
-    c.subscribe(on)
+    wait = watch(c)
     c.start()
-
-    def wait(pred, timeout=5):
-        deadline = time.monotonic() + timeout
-        with cond:
-            while True:
-                if snaps and pred(snaps[-1]):
-                    return snaps[-1]
-                left = deadline - time.monotonic()
-                assert left > 0, f"timeout; last screen {snaps[-1].screen if snaps else None}"
-                cond.wait(left)
     yield c, hall, outbox, sender, printer, clock, wait
     c.stop()
     outbox.close()

@@ -9,13 +9,13 @@ import pytest
 from kiosk import session as S
 from kiosk.controller import CodeScanned, Controller, ControllerSettings, material_key
 from kiosk.domain import materials as M
-from kiosk.domain.catalogue import Catalog, Matter
+from kiosk.domain.catalogue import Matter
 from kiosk.domain.receipt import application_receipt
 from kiosk.outbox import OutboxSender, SqliteOutbox
 from kiosk.ports import CaptureFailed, DeviceStatus, HallRejected, HallUnavailable
 from kiosk.session import State
 from tests.unit.conftest import GOOD_VALUES, MATTER, SIGNED
-from tests.unit.test_controller import FakeClock, FakeHall, FakePrinter
+from tests.unit.test_controller import FakeClock, FakeHall, FakePrinter, watch
 
 T = S.Timeouts(idle_s=60, warn_s=15, done_s=30)
 JPEG = b"\xff\xd8\xff\xe0" + b"x" * 100
@@ -183,23 +183,8 @@ def mrig(tmp_path, matter4):
     camera = FakeCamera()
     c = Controller(ControllerSettings("T-1", "测试服务中心", T, tick_s=0.05), hall, outbox, sender, FakePrinter(),
                    clock, camera=camera)
-    snaps, cond = [], threading.Condition()
-
-    def on(snap):
-        with cond:
-            snaps.append(snap)
-            cond.notify_all()
-    c.subscribe(on)
+    wait = watch(c)
     c.start()
-
-    def wait(pred, timeout=5):
-        deadline = time.monotonic() + timeout
-        with cond:
-            while not (snaps and pred(snaps[-1])):
-                left = deadline - time.monotonic()
-                assert left > 0, f"timeout; last screen {snaps[-1].screen if snaps else None}"
-                cond.wait(left)
-            return snaps[-1]
     yield c, hall, outbox, sender, camera, wait
     if sender._thread.is_alive():
         sender.stop()
@@ -231,7 +216,7 @@ def test_controller_takes_the_photo_on_its_thread_and_ignores_codes(mrig, card):
     c, hall, outbox, sender, camera, wait = mrig
     snap = to_materials(c, wait, card)
     assert snap.camera == DeviceStatus.ok()
-    from kiosk.domain.payload import ScannedCode, scan_result
+    from kiosk.domain.payload import scan_result
     code = scan_result(b"QY20261128000123", source="test")
     c.post(CodeScanned(code))             # a receipt QR on a document under the camera
     c.post(S.OpenCamera("htxy"))
