@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import JSON, Date, DateTime, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint, text
+from sqlalchemy import JSON, Date, DateTime, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint, false, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -255,6 +255,9 @@ class User(Base):
     failed_logins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[dt.datetime | None] = mapped_column(default=None)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # Set for a new account and after a reset by someone else: the password was chosen by (or
+    # shown to) another person, so the console lets the user do nothing before changing it.
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 class ConsoleSession(Base):
@@ -277,7 +280,10 @@ class AuditEntry(Base):
     target: Mapped[str] = mapped_column(String(128), default="")
     detail: Mapped[str] = mapped_column(Text, default="")  # never names or full ID numbers
     client: Mapped[str] = mapped_column(String(64), default="")
-
+    # Reads of a person's data (hall.audit.record_read): whose data, masked for the page, and a
+    # keyed hash of the ID number so an administrator can list every read of one person's data.
+    subject: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    subject_hash: Mapped[str] = mapped_column(String(64), default="", server_default="", index=True)
 
 
 class Meta(Base):
