@@ -103,8 +103,10 @@ class ControllerSettings:
 class Controller:
     def __init__(self, settings: ControllerSettings, hall: HallClient, outbox: SqliteOutbox,
                  sender: OutboxSender, printer: ReceiptPrinter, clock: Clock, report_printer=None,
-                 request_restart: Callable[[], None] = lambda: None, camera: StillCamera | None = None):
+                 request_restart: Callable[[], None] = lambda: None, camera: StillCamera | None = None,
+                 alive: Callable[[], None] = lambda: None):
         self._cfg = settings
+        self._alive = alive                        # each loop turn: the systemd watchdog's liveness beat
         self._hall, self._outbox, self._sender = hall, outbox, sender
         self._printer, self._clock = printer, clock
         self._report_printer = report_printer      # A4 (ports.ReportPrinter); None: none here
@@ -154,6 +156,7 @@ class Controller:
     def _run(self) -> None:
         self._publish()
         while True:
+            self._alive()           # at least every tick_s while idle; silent while stuck in one event
             try:
                 event = self._events.get(timeout=self._cfg.tick_s)
             except queue.Empty:
