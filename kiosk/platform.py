@@ -6,9 +6,12 @@ Only idempotent GETs are retried here; a POST is retried by the outbox under its
 """
 from __future__ import annotations
 
+import email.utils
 import json
 import logging
+import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -20,31 +23,47 @@ from kiosk.domain.credit import report_from_json
 from kiosk.domain.credit_report import CreditReport
 from kiosk.domain.progress import Progress
 from kiosk.ports import HallRejected, HallUnavailable, RemoteCommand, SubmitResult
+from kiosk.tls import HallAdapter, HallTls, RefusePlainHttp
 
 log = logging.getLogger(__name__)
 
 
 class HallHttpClient:
     def __init__(self, base_url: str, token: str, terminal_id: str, cache_dir: Path,
-                 connect_timeout_s: float = 3.0, read_timeout_s: float = 10.0):
+                 connect_timeout_s: float = 3.0, read_timeout_s: float = 10.0,
+                 tls: HallTls | None = None, hall_time=None):
+        """tls: the hall's CA file / pinned certificate (kiosk/tls.py); None = the system's
+        trust store. hall_time: a kiosk.clock.HallTime the heartbeat replies are measured into."""
         self._base = base_url.rstrip("/")
         self._terminal = terminal_id
         self._timeout = (connect_timeout_s, read_timeout_s)
         self._cache = cache_dir / "catalog.json"
+        self._hall_time = hall_time
         self._http = requests.Session()
         self._http.headers["Authorization"] = f"Bearer {token}"
         self._http.trust_env = False   # the kiosk talks to its hall only: no proxy from the environment
         retry = Retry(total=2, connect=2, read=1, backoff_factor=0.2, allowed_methods={"GET"},
                       status_forcelist=(502, 503, 504), raise_on_status=False)
-        self._http.mount("http://", HTTPAdapter(max_retries=retry))
-        self._http.mount("https://", HTTPAdapter(max_retries=retry))
+        if urlsplit(self._base).scheme == "https":
+            tls = tls or HallTls()
+            self._http.verify = tls.verify
+            self._http.mount("https://", HallAdapter(tls, max_retries=retry))
+            # Never in the clear once the hall is https (a redirect, a wrong link): refused here.
+            self._http.mount("http://", RefusePlainHttp())
+        else:                          # config allows http:// only to a loopback hall (kiosk/config.py)
+            self._http.mount("http://", HTTPAdapter(max_retries=retry))
+            self._http.mount("https://", HTTPAdapter(max_retries=retry))
 
     # -- transport ------------------------------------------------------------------------
     def _call(self, method: str, path: str, **kw) -> requests.Response:
         try:
-            r = self._http.request(method, self._base + path, timeout=self._timeout, **kw)
+            # No redirects followed: the hall's API has none, and one could lead off the hall
+            # (or to http://) with the applicant's data in the body.
+            r = self._http.request(method, self._base + path, timeout=self._timeout, allow_redirects=False, **kw)
         except requests.RequestException as e:
             raise HallUnavailable(f"{method} {path}: {type(e).__name__}") from e
+        if 300 <= r.status_code < 400 and r.status_code != 304:
+            raise HallUnavailable(f"{method} {path}: unexpected redirect HTTP {r.status_code}")
         if r.status_code >= 500:
             raise HallUnavailable(f"{method} {path}: HTTP {r.status_code}")
         if r.status_code >= 400:
@@ -109,9 +128,17 @@ class HallHttpClient:
         return r.json()
 
     def heartbeat(self, snapshot: dict) -> list[RemoteCommand]:
+        mono = self._hall_time.monotonic if self._hall_time is not None else time.monotonic
+        sent = mono()
         r = self._call("POST", f"/api/v1/terminals/{self._terminal}/heartbeat", json=snapshot)
+        received = mono()
+        body = r.json()
+        if self._hall_time is not None:
+            hall_epoch = _hall_epoch(body, r)
+            if hall_epoch is not None:
+                self._hall_time.measure(sent, received, hall_epoch)
         return [RemoteCommand(id=str(c["id"]), kind=c["kind"], payload=c.get("payload") or {})
-                for c in r.json().get("commands", [])]
+                for c in body.get("commands", [])]
 
     def ack(self, command_id: str) -> None:
         self._call("POST", f"/api/v1/terminals/{self._terminal}/commands/{command_id}/ack")
@@ -135,6 +162,18 @@ class HallHttpClient:
             tmp.replace(self._cache)   # atomic: a crash never leaves half a cache
         except OSError as e:
             log.warning("could not cache the catalogue: %s", e)
+
+
+def _hall_epoch(body: dict, r: requests.Response) -> float | None:
+    """The hall's time in a heartbeat reply: its `server_time` (ms), else the Date header (whole
+    seconds, stamped up to a second before it was sent: +0.5 s), else None."""
+    t = body.get("server_time")
+    if isinstance(t, (int, float)) and not isinstance(t, bool):
+        return float(t)
+    try:
+        return email.utils.parsedate_to_datetime(r.headers["Date"]).timestamp() + 0.5
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def _detail(r: requests.Response) -> str:
