@@ -9,10 +9,11 @@ from typing import Callable
 
 from kiosk.controller import DeviceChanged, RemoteCommandReceived, Snapshot
 from kiosk.ports import DeviceStatus, HallRejected, HallUnavailable, ReceiptPrinter
+from kiosk.version import app_version
 
 log = logging.getLogger(__name__)
 
-APP_VERSION = "0.1.0"
+APP_VERSION = app_version()      # from the package metadata (pyproject.toml)
 
 
 class HealthMonitor:
