@@ -6,10 +6,15 @@ reading code. Unknown keys are errors too: a typo must not silently fall back to
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
+import ssl
 import tomllib
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
+
+from kiosk.tls import HallTls, PinError, parse_pins
 
 
 class ConfigError(Exception):
@@ -32,6 +37,9 @@ class HallConfig:
     connect_timeout_s: float = 3.0
     read_timeout_s: float = 10.0
     heartbeat_interval_s: float = 30.0
+    # https only (plain http:// is allowed to a loopback hall alone; docs/decisions.md). Trust:
+    ca_file: str = ""                   # the hall's CA certificate(s), PEM; "" = the system's store
+    pin_sha256: str = ""                # "sha256//<base64 SPKI>" or the cert's SHA-256 fingerprint; ","-separated
 
 
 @dataclass(frozen=True)
@@ -129,7 +137,63 @@ def load_config(path: str | Path) -> KioskConfig:
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{path}: TOML syntax error: {e}") from None
     cfg = _build(KioskConfig, data, str(path), "")
+    _check_hall(cfg.hall, str(path))
     return dataclasses.replace(cfg, source=str(path))
+
+
+_DEPLOY = "see docs/deploy.md, Connection to the hall (TLS)"
+
+
+def _check_hall(hall: HallConfig, file: str) -> None:
+    """The hall's address and how it is trusted: an ID number must never cross a network in the
+    clear, and a trust setting that cannot work is said now, not at the first submission."""
+    if hall.url == "embedded":
+        if hall.ca_file or hall.pin_sha256:
+            raise ConfigError(f"{file}: hall.ca_file / hall.pin_sha256: only for an https:// hall.url, "
+                              "not the embedded demo hall")
+        return
+    parts = urlsplit(hall.url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"{file}: hall.url: expected https://<hall address> (or \"embedded\"), got {hall.url!r}")
+    if parts.scheme == "http":
+        if not _is_loopback(parts.hostname):
+            raise ConfigError(f"{file}: hall.url: plain http:// to {parts.hostname} would send ID numbers in "
+                              f"the clear; use https://{parts.netloc}{parts.path} with hall.ca_file or "
+                              f"hall.pin_sha256 ({_DEPLOY})")
+        if hall.ca_file or hall.pin_sha256:
+            raise ConfigError(f"{file}: hall.ca_file / hall.pin_sha256: set, but hall.url is http://; "
+                              "use an https:// hall.url")
+    if hall.ca_file:
+        _check_ca_file(file, hall.ca_file)
+    try:
+        parse_pins(hall.pin_sha256)
+    except PinError as e:
+        raise ConfigError(f"{file}: hall.pin_sha256: {e}; print it from the hall's certificate with "
+                          f"`python -m kiosk.tls hall.crt` ({_DEPLOY})") from None
+
+
+def _check_ca_file(file: str, ca_file: str) -> None:
+    try:
+        text = Path(ca_file).read_text("ascii", errors="replace")
+    except OSError as e:
+        raise ConfigError(f"{file}: hall.ca_file: cannot read {ca_file} ({e.strerror}); copy the hall's CA "
+                          f"certificate (PEM) there ({_DEPLOY})") from None
+    if "-----BEGIN CERTIFICATE-----" not in text:
+        raise ConfigError(f"{file}: hall.ca_file: {ca_file} holds no PEM certificate (-----BEGIN CERTIFICATE-----); "
+                          "convert a DER file with `openssl x509 -inform der -in ca.cer -out ca.pem`")
+    try:
+        ssl.create_default_context(cafile=ca_file)
+    except ssl.SSLError as e:
+        raise ConfigError(f"{file}: hall.ca_file: {ca_file} is not a usable CA certificate ({e.reason or e})") from None
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _build(cls, table: dict, file: str, prefix: str):
@@ -168,3 +232,8 @@ def _check_scalar(file: str, key: str, want: type, value):
     if choices and value not in choices:
         raise ConfigError(f"{file}: {key}: expected one of {', '.join(map(str, choices))}, got {value!r}")
     return value
+
+
+def hall_tls(hall: HallConfig) -> HallTls:
+    """The checked [hall] trust settings, for the hall client."""
+    return HallTls.from_config(hall.ca_file, hall.pin_sha256)

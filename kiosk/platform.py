@@ -128,6 +128,9 @@ class HallHttpClient:
         return r.json()
 
     def heartbeat(self, snapshot: dict) -> list[RemoteCommand]:
+        """The snapshot goes out with what this link measured of the clocks (the hall flags a
+        terminal off by more than 5 minutes); the reply's time is measured for the next one."""
+        snapshot = {**snapshot, **self._clock_fields()}
         mono = self._hall_time.monotonic if self._hall_time is not None else time.monotonic
         sent = mono()
         r = self._call("POST", f"/api/v1/terminals/{self._terminal}/heartbeat", json=snapshot)
@@ -139,6 +142,12 @@ class HallHttpClient:
                 self._hall_time.measure(sent, received, hall_epoch)
         return [RemoteCommand(id=str(c["id"]), kind=c["kind"], payload=c.get("payload") or {})
                 for c in body.get("commands", [])]
+
+    def _clock_fields(self) -> dict:
+        offset = self._hall_time.offset_s() if self._hall_time is not None else None
+        if offset is None:
+            return {}
+        return {"clock_offset_s": round(offset, 1), "clock_rtt_s": round(self._hall_time.rtt_s(), 3)}
 
     def ack(self, command_id: str) -> None:
         self._call("POST", f"/api/v1/terminals/{self._terminal}/commands/{command_id}/ack")

@@ -145,3 +145,29 @@ class RefusePlainHttp(HTTPAdapter):
 
 class PlainHttpRefused(RequestsConnectionError):
     pass
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m kiosk.tls CERT.pem`: the two pin_sha256 forms of a certificate (run it on the
+    hall's own certificate file, not on what the network answers)."""
+    import sys
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1:
+        print("usage: python -m kiosk.tls CERT.pem|CERT.der", file=sys.stderr)
+        return 2
+    raw = open(args[0], "rb").read()
+    text = raw.decode("ascii", errors="replace")
+    if "-----BEGIN CERTIFICATE-----" in text:      # PEM: the first certificate (the hall's own)
+        start = text.index("-----BEGIN CERTIFICATE-----")
+        end = text.index("-----END CERTIFICATE-----", start) + len("-----END CERTIFICATE-----")
+        der = ssl.PEM_cert_to_DER_cert(text[start:end])
+    else:
+        der = raw
+    spki, fp = pins_of(der)
+    print(f'pin_sha256 = "{spki}"      # the public key: survives a renewal that keeps the key')
+    print(f'pin_sha256 = "{fp}"  # this certificate only')
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
