@@ -41,6 +41,8 @@ def load_matter(path: Path) -> Matter:
             d = tomllib.load(f)
     except tomllib.TOMLDecodeError as e:
         raise CatalogError(where, "(syntax)", f"not valid TOML: {e}") from None
+    except UnicodeDecodeError as e:     # tomllib.load decodes the bytes itself (found by fuzzing)
+        raise CatalogError(where, "(encoding)", f"not UTF-8 text (byte {e.start}); save the file as UTF-8") from None
     except OSError as e:
         raise CatalogError(where, "(file)", f"cannot be read: {e.strerror}") from None
     try:
