@@ -12,8 +12,8 @@ from pathlib import Path
 
 from drivers.factory import (Simulators, build_idcard, build_printer, build_report_printer, build_scanner,
                              build_still_camera)
-from kiosk.clock import SystemClock
-from kiosk.config import KioskConfig
+from kiosk.clock import HallTime, SystemClock
+from kiosk.config import KioskConfig, hall_tls
 from kiosk.controller import CodeScanned, Controller, ControllerSettings, DeviceChanged
 from kiosk.domain.application import Application
 from kiosk.health import HealthMonitor
@@ -75,9 +75,12 @@ def build_runtime(cfg: KioskConfig, out_dir: Path) -> Runtime:
         # the fictitious 双公示 data set, so the demo's credit reports have something to show
         embedded.import_credit(Path("hall/sample_data/credit_sample.json"))
 
+    # The hall's time as the heartbeats measure it: what receipts are stamped with when this
+    # terminal's clock is off (no NTP); the outbox keeps the local clock (only its order matters).
+    hall_time = HallTime(clock)
     client = HallHttpClient(base_url, token, cfg.terminal.id, cache_dir=data_dir,
                             connect_timeout_s=cfg.hall.connect_timeout_s,
-                            read_timeout_s=cfg.hall.read_timeout_s)
+                            read_timeout_s=cfg.hall.read_timeout_s, tls=hall_tls(cfg.hall), hall_time=hall_time)
     outbox = SqliteOutbox(data_dir / "outbox.sqlite3", clock)
     sender = OutboxSender(outbox, send=lambda item: send_outbox_item(client, outbox, item))
     printer = build_printer(cfg.printer, sims, out_dir)
@@ -90,7 +93,7 @@ def build_runtime(cfg: KioskConfig, out_dir: Path) -> Runtime:
                            technician_pin=cfg.ui.technician_pin, hall_url=base_url,
                            printer_name=f"{cfg.printer.driver} {cfg.printer.model}".strip(),
                            printer_columns=cfg.printer.columns),
-        hall=client, outbox=outbox, sender=sender, printer=printer, clock=clock,
+        hall=client, outbox=outbox, sender=sender, printer=printer, clock=hall_time,
         report_printer=build_report_printer(cfg.printer, out_dir), camera=build_still_camera(scanner))
     health = HealthMonitor(client, printer, post=controller.post, latest=lambda: controller.latest,
                            outbox_pending=outbox.pending_count, interval_s=cfg.hall.heartbeat_interval_s)

@@ -63,8 +63,9 @@ def _hall(cfg):
         return True, "hall: embedded (demo)", ""
     from kiosk.platform import HallHttpClient
     from kiosk.ports import HallRejected, HallUnavailable
+    from kiosk.config import hall_tls
     client = HallHttpClient(cfg.hall.url, cfg.hall.token, cfg.terminal.id, Path(cfg.storage.data_dir),
-                            cfg.hall.connect_timeout_s, cfg.hall.read_timeout_s)
+                            cfg.hall.connect_timeout_s, cfg.hall.read_timeout_s, tls=hall_tls(cfg.hall))
     try:
         n = len(client.catalog().matters)
         return True, f"hall {cfg.hall.url}: catalogue of {n} matters", ""
