@@ -111,6 +111,8 @@ def load_config(path: Path | str) -> HallSettings:
         raise ConfigError(path, "(file)", f"cannot be read: {e.strerror}") from None
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(path, "(syntax)", f"not valid TOML: {e}") from None
+    except UnicodeDecodeError as e:     # tomllib.load decodes the bytes itself (found by fuzzing)
+        raise ConfigError(path, "(encoding)", f"not UTF-8 text (byte {e.start}); save the file as UTF-8") from None
     return settings_from_dict(raw, where=path)
 
 
