@@ -32,6 +32,7 @@ class HallSettings:
     heartbeat_interval_s: int = 30        # assumed for a terminal that does not report its own
     console_secure_cookie: bool = False   # true behind HTTPS: the session cookie is then Secure
     console_idle_minutes: int = 30        # a console session ends after this long without a request
+    console_session_max_hours: int = 12   # …and this long after the login, however busy
     login_max_failures: int = 5           # consecutive wrong passwords before an account is locked
     login_lockout_minutes: int = 15
     # Directory of YYYY.toml holiday files; "" = config/holidays if it exists (else Monday–Friday).
@@ -76,6 +77,7 @@ _OPTIONAL = {
     "heartbeat_interval_s": (lambda v: _int_in(v, 1, 3600), "an integer number of seconds 1..3600, e.g. 30"),
     "console_secure_cookie": (lambda v: isinstance(v, bool), "true or false"),
     "console_idle_minutes": (lambda v: _int_in(v, 1, 24 * 60), "an integer number of minutes 1..1440"),
+    "console_session_max_hours": (lambda v: _int_in(v, 1, 72), "an integer number of hours 1..72"),
     "login_max_failures": (lambda v: _int_in(v, 1, 100), "an integer 1..100"),
     "login_lockout_minutes": (lambda v: _int_in(v, 1, 24 * 60), "an integer number of minutes 1..1440"),
     "holidays_dir": (lambda v: isinstance(v, str), 'a directory of YYYY.toml holiday files, e.g. "config/holidays"'),

@@ -136,11 +136,13 @@ class EmbeddedHall:
             probe.dispose()
 
     def add_user(self, username: str, password: str, role: str, display_name: str = "") -> None:
-        """Create a console account (the demo and the console tests)."""
+        """Create a console account (the demo and the console tests). Its password is a fixture
+        printed in the docs, so no change is forced at the first login (real accounts: `hall user add`
+        or the console, which force it)."""
         from hall.console.auth import create_user
 
         with self._database().session() as s:
-            create_user(s, username, password, role, display_name)
+            create_user(s, username, password, role, display_name, must_change_password=False)
 
     def import_credit(self, path: Path) -> dict[str, int]:
         from hall.credit_import import import_file

@@ -9,6 +9,7 @@ from __future__ import annotations
 import email.utils
 import json
 import logging
+import math
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -103,13 +104,14 @@ class HallHttpClient:
 
     def progress(self, application_no: str, id_number: str) -> Progress:
         """One application's progress; the applicant's ID number (read from the card) is the proof.
-        A POST would keep the number out of URLs, but the hall's API is a GET: HTTPS, and we log
-        no URLs with query strings."""
-        r = self._call("GET", f"/api/v1/applications/{application_no}", params={"id_number": id_number})
+        It goes in the POST body, never in the URL (proxies and access logs keep URLs). A POST is
+        not retried by the adapter, but this one only reads: one retry here on a 502/503/504 would
+        add little, so the person is told to try again instead (HallUnavailable)."""
+        r = self._call("POST", f"/api/v1/applications/{application_no}/progress", json={"id_number": id_number})
         return Progress.from_json(r.json())
 
     def applications_of(self, id_number: str) -> list[Progress]:
-        r = self._call("GET", "/api/v1/applications", params={"applicant": id_number})
+        r = self._call("POST", "/api/v1/applications/of-applicant", json={"id_number": id_number})
         return [Progress.from_json(a) for a in r.json().get("applications", [])]
 
     def credit_report(self, kind: str, code: str, requester_name: str, requester_id: str,
@@ -137,7 +139,7 @@ class HallHttpClient:
         received = mono()
         body = r.json()
         if self._hall_time is not None:
-            hall_epoch = _hall_epoch(body, r)
+            hall_epoch = _hall_epoch(r)
             if hall_epoch is not None:
                 self._hall_time.measure(sent, received, hall_epoch)
         return [RemoteCommand(id=str(c["id"]), kind=c["kind"], payload=c.get("payload") or {})
@@ -173,12 +175,15 @@ class HallHttpClient:
             log.warning("could not cache the catalogue: %s", e)
 
 
-def _hall_epoch(body: dict, r: requests.Response) -> float | None:
-    """The hall's time in a heartbeat reply: its `server_time` (ms), else the Date header (whole
-    seconds, stamped up to a second before it was sent: +0.5 s), else None."""
-    t = body.get("server_time")
-    if isinstance(t, (int, float)) and not isinstance(t, bool):
-        return float(t)
+def _hall_epoch(r: requests.Response) -> float | None:
+    """The hall's time in a heartbeat reply: its X-Hall-Time header (ms), else the Date header
+    (whole seconds, stamped up to a second before it was sent: +0.5 s), else None."""
+    try:
+        t = float(r.headers["X-Hall-Time"])
+        if math.isfinite(t):
+            return t
+    except (KeyError, ValueError):
+        pass
     try:
         return email.utils.parsedate_to_datetime(r.headers["Date"]).timestamp() + 0.5
     except (KeyError, TypeError, ValueError):

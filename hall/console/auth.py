@@ -1,5 +1,8 @@
 """Console accounts and sessions: argon2 passwords, server-side sessions behind an HttpOnly
 cookie, a CSRF token per session, lock-out after repeated failures, every step audited.
+Sessions end after `console_idle_minutes` without a request and, however busy, after
+`console_session_max_hours` (hall.toml). A password someone else chose or saw (a new account, a
+reset by the manager) must be changed before the console lets the user do anything else.
 
 Roles: manager (everything), staff (applications, 好差评 follow-up), technician (terminals and
 their commands). The dashboard is visible to all three.
@@ -24,7 +27,8 @@ from hall.config import HallSettings
 ROLES = {"manager": "大厅负责人", "staff": "窗口工作人员", "technician": "运维人员"}
 COOKIE = "hall_console"
 LOGIN_CSRF_COOKIE = "hall_login_csrf"
-SESSION_MAX_HOURS = 12
+# The only pages a user whose password must be changed may open.
+BEFORE_CHANGE = frozenset({"/console/password", "/console/logout"})
 USERNAME_RE = re.compile(r"[a-z0-9][a-z0-9_.-]{1,31}", re.ASCII)
 MIN_PASSWORD = 10
 
@@ -71,7 +75,9 @@ def check_new_password(password: str, username: str = "") -> None:
 
 
 def create_user(s: Session, username: str, password: str, role: str, display_name: str = "",
-                actor: str = "cli", client: str = "") -> db.User:
+                actor: str = "cli", client: str = "", must_change_password: bool = True) -> db.User:
+    """A new account. It must change its password at the first login unless
+    `must_change_password` is False (the demo's and the tests' fixture accounts)."""
     if not USERNAME_RE.fullmatch(username):
         raise AccountError("username: 2-32 characters of a-z 0-9 _ . - (lower case), starting with a letter or digit",
                            "用户名须为 2–32 位小写字母、数字或 _ . -，以字母或数字开头")
@@ -80,20 +86,40 @@ def create_user(s: Session, username: str, password: str, role: str, display_nam
     check_new_password(password, username)
     if s.scalar(select(db.User).where(db.User.username == username)) is not None:
         raise AccountError(f"user {username!r} already exists", f"用户名 {username} 已存在")
-    u = db.User(username=username, display_name=display_name[:64], role=role, password_hash=_hasher.hash(password))
+    u = db.User(username=username, display_name=display_name[:64], role=role, password_hash=_hasher.hash(password),
+                must_change_password=must_change_password)
     s.add(u)
     db.audit(s, actor, "user_add", target=username, detail=f"role={role}", client=client)
     s.commit()
     return u
 
 
-def set_password(s: Session, user: db.User, password: str, keep_session: str = "") -> None:
+def set_password(s: Session, user: db.User, password: str, keep_session: str = "",
+                 must_change: bool = True) -> None:
     """A new password (checked), the lock-out cleared and every session of the user ended but
-    `keep_session` (a token hash: the manager resetting their own). Caller commits."""
+    `keep_session` (a token hash: the user's own). `must_change`: the user has to replace it at
+    the next login (a reset by someone else). Caller commits."""
     check_new_password(password, user.username)
     user.password_hash = _hasher.hash(password)
     user.failed_logins, user.locked_until = 0, None
+    user.must_change_password = must_change
     end_sessions(s, user, keep=keep_session)
+
+
+def change_own_password(s: Session, ctx: "ConsoleContext", current_password: str, new: str, again: str) -> None:
+    """The user replaces their own password (forced after a reset, or of their own accord).
+    Raises AccountError (Chinese in .zh); commits on success. Other sessions are ended."""
+    if not _verify(ctx.user.password_hash, current_password):
+        db.audit(s, ctx.username, "password_change_failed", detail="wrong current password", client=ctx.client)
+        s.commit()
+        raise AccountError("wrong current password", "当前密码不正确")
+    if new != again:
+        raise AccountError("passwords differ", "两次输入的新密码不一致")
+    if hmac.compare_digest(new.encode("utf-8"), current_password.encode("utf-8")):
+        raise AccountError("the new password equals the old one", "新密码不能与当前密码相同")
+    set_password(s, ctx.user, new, keep_session=ctx.session.token_sha256, must_change=False)
+    db.audit(s, ctx.username, "password_changed", client=ctx.client)
+    s.commit()
 
 
 def end_sessions(s: Session, user: db.User, keep: str = "") -> None:
@@ -175,7 +201,12 @@ class ConsoleContext:
 
 
 class LoginRequired(Exception):
-    """Raised by `current` when there is no valid session; answered with a redirect (pages) or 401 (JSON)."""
+    """Raised by `current` when there is no valid session; answered with a redirect (pages) or 401 (JSON).
+    `expired`: "idle" or "lifetime" when a session existed but has run out (the login page says so)."""
+
+    def __init__(self, expired: str = ""):
+        super().__init__(expired or "no session")
+        self.expired = expired
 
 
 def current(request: Request, s: Session) -> ConsoleContext:
@@ -188,12 +219,15 @@ def current(request: Request, s: Session) -> ConsoleContext:
     settings: HallSettings = request.app.state.settings
     now = db.utcnow()
     user = s.get(db.User, sess.user_id)
-    expired = (now - db.as_utc(sess.last_seen_at) > dt.timedelta(minutes=settings.console_idle_minutes)
-               or now - db.as_utc(sess.created_at) > dt.timedelta(hours=SESSION_MAX_HOURS))
+    expired = ("lifetime" if now - db.as_utc(sess.created_at) > dt.timedelta(hours=settings.console_session_max_hours)
+               else "idle" if now - db.as_utc(sess.last_seen_at) > dt.timedelta(minutes=settings.console_idle_minutes)
+               else "")
     if user is None or user.disabled or expired:
         s.delete(sess)
+        if user is not None and expired:
+            db.audit(s, user.username, "session_expired", detail=expired, client=client_of(request))
         s.commit()
-        raise LoginRequired()
+        raise LoginRequired(expired)
     if now - db.as_utc(sess.last_seen_at) > dt.timedelta(seconds=30):   # not a write per request
         sess.last_seen_at = now
         s.commit()

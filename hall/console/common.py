@@ -15,13 +15,21 @@ MAX_FORM_FIELD = 2000
 
 
 def console_ctx(request: Request, s: DbSession) -> ConsoleContext:
+    api = request.url.path.startswith("/console/api/")
     try:
-        return auth.current(request, s)
-    except LoginRequired:
-        if request.url.path.startswith("/console/api/"):
+        ctx = auth.current(request, s)
+    except LoginRequired as e:
+        if api:
             raise HTTPException(401, "login required") from None
+        expired = f"&expired={e.expired}" if e.expired else ""   # the login page says why
         raise HTTPException(303, "login required",
-                            headers={"Location": "/console/login?next=" + quote(request.url.path)}) from None
+                            headers={"Location": "/console/login?next=" + quote(request.url.path) + expired}) from None
+    if ctx.user.must_change_password and request.url.path not in auth.BEFORE_CHANGE:
+        # A password someone else chose or saw: nothing but changing it (or logging out) until then.
+        if api:
+            raise HTTPException(403, "password change required")
+        raise HTTPException(303, "password change required", headers={"Location": "/console/password"})
+    return ctx
 
 
 Ctx = Annotated[ConsoleContext, Depends(console_ctx)]

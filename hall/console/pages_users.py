@@ -116,8 +116,9 @@ async def user_action(request: Request, user_id: UserId,
     else:
         try:
             password, generated = _new_password(form, u.username)
-            auth.set_password(s, u, password,
-                              keep_session=ctx.session.token_sha256 if u.id == ctx.user.id else "")
+            own = u.id == ctx.user.id       # a reset by someone else must be changed at the next login
+            auth.set_password(s, u, password, keep_session=ctx.session.token_sha256 if own else "",
+                              must_change=not own)
         except AccountError as e:
             s.rollback()
             return _page(request, ctx, s, status_code=422, error=f"{u.username}：{e.zh}")

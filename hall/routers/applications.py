@@ -1,21 +1,24 @@
-"""POST/GET /api/v1/applications…: submission (idempotent), progress, an applicant's list,
-and material images attached by the submitting terminal."""
+"""POST /api/v1/applications…: submission (idempotent), progress and an applicant's list (the ID
+number in the body, not the URL; the older GET forms answer for one more version), and
+material images attached by the submitting terminal. Every read of an application is audited."""
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
 import hmac
 import logging
+from collections import Counter
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from hall import db
+from hall import audit, db
 from hall.api_deps import CHINA_TZ, DbSession, IdempotencyKey, Terminal
 from hall.applications import due_dates, progress_out, submit_out
 from hall.catalog_store import canonical_json
@@ -155,33 +158,105 @@ def _same_person(stored: str, given: str) -> bool:
     return hmac.compare_digest(stored.upper().encode("utf-8"), given.upper().encode("utf-8"))
 
 
-IdQuery = Annotated[str, Query(max_length=32, description="the applicant's ID number (proof)")]
+class ProgressQuery(BaseModel):
+    """The applicant's ID number (read from the card) as proof: in the body, never in a URL,
+    where proxies, access logs and browser histories would keep it."""
+    model_config = ConfigDict(extra="forbid")
+    id_number: str = Field(max_length=32, description="the applicant's ID number (proof)")
 
 
-@router.get("/api/v1/applications/{application_no}", response_model=ProgressOut,
-            responses={404: {"description": "no such application for this applicant"}})
-def progress(request: Request, s: DbSession, _t: Terminal, application_no: Annotated[str, Path(max_length=32)],
-             id_number: IdQuery = ""):
+class ApplicantQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id_number: str = Field(max_length=32, description="the applicant's ID number, read from their card")
+    limit: int = Field(default=20, ge=1, le=50)
+
+
+@router.post("/api/v1/applications/{application_no}/progress", response_model=ProgressOut,
+             responses={404: {"description": "no such application for this applicant"}})
+def progress(body: ProgressQuery, request: Request, s: DbSession, terminal_id: Terminal,
+             application_no: Annotated[str, Path(max_length=32)]):
+    """One application's progress. The applicant's ID number is the proof (the kiosk read it
+    from the card); a wrong number and an unknown application both answer 404."""
+    return _progress(request, s, terminal_id, application_no, body.id_number)
+
+
+@router.post("/api/v1/applications/of-applicant", response_model=ApplicationListOut)
+def applications_of(body: ApplicantQuery, request: Request, s: DbSession, terminal_id: Terminal):
+    """An identified person's applications, newest first. The kiosk sends the ID number it
+    read from the card: that read is the proof, as for the progress query."""
+    return _applications_of(request, s, terminal_id, body.id_number, body.limit)
+
+
+def _progress(request: Request, s: Session, terminal_id: str, application_no: str, id_number: str) -> dict:
     rec = None
     if is_valid_application_no(application_no) and id_number:
         rec = s.scalar(select(db.ApplicationRecord).where(db.ApplicationRecord.application_no == application_no))
     if rec is None or not _same_person(rec.applicant_id_number, id_number):
         raise HTTPException(404, "no such application for this applicant")
-    return progress_out(s, rec, request.app.state.catalog.matter(s, rec.matter_code, rec.matter_version))
+    out = progress_out(s, rec, request.app.state.catalog.matter(s, rec.matter_code, rec.matter_version))
+    audit.record_read(s, f"terminal:{terminal_id}", "api_read_application", rec.application_no,
+                      rec.applicant_id_number, rec.applicant_name, client=_client(request))
+    s.commit()
+    return out
 
 
-@router.get("/api/v1/applications", response_model=ApplicationListOut)
-def applications_of(request: Request, s: DbSession, _t: Terminal, applicant: IdQuery,
-                    limit: Annotated[int, Query(ge=1, le=50)] = 20):
-    """An identified person's applications, newest first. The kiosk sends the ID number it
-    read from the card: that read is the proof, as for the progress query."""
+def _applications_of(request: Request, s: Session, terminal_id: str, applicant: str, limit: int) -> dict:
     applicant = applicant.upper()
     if not applicant.isascii() or len(applicant) != 18:
         return {"applications": []}
-    recs = s.scalars(select(db.ApplicationRecord).where(db.ApplicationRecord.applicant_id_number == applicant)
-                     .order_by(db.ApplicationRecord.created_at.desc(), db.ApplicationRecord.id.desc()).limit(limit))
+    recs = list(s.scalars(select(db.ApplicationRecord).where(db.ApplicationRecord.applicant_id_number == applicant)
+                          .order_by(db.ApplicationRecord.created_at.desc(), db.ApplicationRecord.id.desc())
+                          .limit(limit)))
     catalog = request.app.state.catalog
-    return {"applications": [progress_out(s, r, catalog.matter(s, r.matter_code, r.matter_version)) for r in recs]}
+    out = {"applications": [progress_out(s, r, catalog.matter(s, r.matter_code, r.matter_version)) for r in recs]}
+    if recs:
+        audit.record_read(s, f"terminal:{terminal_id}", "api_list_applications",
+                          ",".join(r.application_no for r in recs)[:128], applicant, recs[0].applicant_name,
+                          detail=f"{len(recs)} application(s)", client=_client(request))
+        s.commit()
+    return out
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else ""
+
+
+# ---- the GET forms of 2026-11, kept one version for terminals not yet updated -----------------
+# They carry the ID number in the query string. Answered as before (plus Deprecation headers);
+# each use is counted in the log by terminal — without the number — so the operator sees which
+# terminals still need the update. To be removed in the next version.
+
+IdQuery = Annotated[str, Query(max_length=32, description="the applicant's ID number (proof)")]
+_SUCCESSOR = {"progress": "/api/v1/applications/{application_no}/progress",
+              "list": "/api/v1/applications/of-applicant"}
+
+
+def _deprecated_use(request: Request, response: Response, terminal_id: str, which: str) -> None:
+    uses = getattr(request.app.state, "deprecated_id_query_uses", None)
+    if uses is None:                       # per process; the log line is what the operator reads
+        uses = request.app.state.deprecated_id_query_uses = Counter()
+    uses[(which, terminal_id)] += 1
+    log.warning("deprecated GET %s query (ID number in the URL) from terminal %s, use %d since start; "
+                "update the kiosk (POST %s)", which, terminal_id, uses[(which, terminal_id)], _SUCCESSOR[which])
+    response.headers["Deprecation"] = "true"
+    response.headers["Link"] = f'<{_SUCCESSOR[which]}>; rel="successor-version"'
+
+
+@router.get("/api/v1/applications/{application_no}", response_model=ProgressOut, deprecated=True,
+            responses={404: {"description": "no such application for this applicant"}})
+def progress_deprecated(request: Request, response: Response, s: DbSession, terminal_id: Terminal,
+                        application_no: Annotated[str, Path(max_length=32)], id_number: IdQuery = ""):
+    """Deprecated: the ID number travels in the URL. Use POST …/{application_no}/progress."""
+    _deprecated_use(request, response, terminal_id, "progress")
+    return _progress(request, s, terminal_id, application_no, id_number)
+
+
+@router.get("/api/v1/applications", response_model=ApplicationListOut, deprecated=True)
+def applications_of_deprecated(request: Request, response: Response, s: DbSession, terminal_id: Terminal,
+                               applicant: IdQuery, limit: Annotated[int, Query(ge=1, le=50)] = 20):
+    """Deprecated: the ID number travels in the URL. Use POST /api/v1/applications/of-applicant."""
+    _deprecated_use(request, response, terminal_id, "list")
+    return _applications_of(request, s, terminal_id, applicant, limit)
 
 
 @router.put("/api/v1/applications/{application_no}/materials/{material_id}", response_model=MaterialOut,

@@ -239,7 +239,7 @@ def console_cookie(url: str) -> str:
 
     d = db.Database(url)
     with d.session() as s:
-        user = auth.create_user(s, "observer", "Watch-the-hall-2024", "manager", "压测")
+        user = auth.create_user(s, "observer", "Watch-the-hall-2024", "manager", "压测", must_change_password=False)
         cookie, _csrf = auth.new_session(s, user)
     d.dispose()
     return cookie

@@ -71,7 +71,7 @@ def fill(url: str, pairs: list[tuple[str, str]]) -> str:
     with d.engine.begin() as conn:
         conn.execute(db.Heartbeat.__table__.insert(), rows)
     with d.session() as s:
-        user = auth.create_user(s, "bench", "Observer-pass-2024", "manager", "压测")
+        user = auth.create_user(s, "bench", "Observer-pass-2024", "manager", "压测", must_change_password=False)
         cookie, _csrf = auth.new_session(s, user)
     d.dispose()
     return cookie
