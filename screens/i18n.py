@@ -16,6 +16,7 @@ EN = {
     "区域通办 · 就近办理 · 最多跑一次": "Served at the nearest hall · at most one visit",
     "不刷证，先看看办事指南（游客）": "Browse service guides without an ID card (guest)",
     "身份证阅读器暂不可用，请联系工作人员": "The ID card reader is not available. Please ask the staff.",
+    "扫码器暂不可用，请联系工作人员": "The code scanner is not available. Please ask the staff.",
     # header
     "长者模式": "Large text",
     "标准模式": "Standard text",
