@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Request, Response
@@ -24,6 +25,14 @@ from hall.schemas import HeartbeatIn, HeartbeatOut
 router = APIRouter()
 
 _NO_COMMANDS = b'{"commands":[]}'
+# The hall's clock (epoch seconds, ms) on every heartbeat reply: the terminal measures its own
+# clock against it (kiosk.clock.HallTime; Date has whole seconds only). A header, so the body
+# stays the documented HeartbeatOut.
+HALL_TIME_HEADER = "X-Hall-Time"
+
+
+def hall_time_value() -> str:
+    return f"{time.time():.3f}"
 
 
 async def store_heartbeat(state, me: str, body: HeartbeatIn) -> bytes:
@@ -46,7 +55,8 @@ async def store_heartbeat(state, me: str, body: HeartbeatIn) -> bytes:
 async def heartbeat(terminal_id: str, body: HeartbeatIn, request: Request) -> Response:
     me = request.state.terminal_id
     only_self(terminal_id, me)
-    return Response(await store_heartbeat(request.app.state, me, body), media_type="application/json")
+    content = await store_heartbeat(request.app.state, me, body)
+    return Response(content, media_type="application/json", headers={HALL_TIME_HEADER: hall_time_value()})
 
 
 @router.post("/api/v1/terminals/{terminal_id}/commands/{command_id}/ack", status_code=204,
@@ -104,7 +114,8 @@ class HeartbeatFastPath:
         content = await store_heartbeat(scope["app"].state, me, heartbeat_in)
         await send({"type": "http.response.start", "status": 200,
                     "headers": [(b"content-length", str(len(content)).encode()),
-                                (b"content-type", b"application/json")]})
+                                (b"content-type", b"application/json"),
+                                (b"x-hall-time", hall_time_value().encode())]})
         await send({"type": "http.response.body", "body": content})
 
 
