@@ -155,6 +155,10 @@ class HeartbeatIn(_Strict):
         # Deeply nested extras would be stored as JSON and could exhaust the encoder's recursion.
         if any(_depth(v) > 8 for v in (self.model_extra or {}).values()):
             raise ValueError("extra keys may nest at most 8 levels")
+        # Their strings obey the same rule as every other string (a lone surrogate could not
+        # even be written back out as JSON; found by fuzzing, issue #12).
+        for s in _strings(self.model_extra or {}):
+            _printable(s)
         if any(not 0 <= v <= 10_000_000 for v in self.today.values()):
             raise ValueError("today's counts must be 0..10000000")
         return self
@@ -169,6 +173,20 @@ def _depth(v) -> int:
         if d <= 8 and isinstance(x, (dict, list)):
             stack.extend((c, d + 1) for c in (x.values() if isinstance(x, dict) else x))
     return deepest
+
+
+def _strings(v):
+    """Every key and string value of a JSON value (already known to nest at most 8 deep)."""
+    stack = [v]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, str):
+            yield x
+        elif isinstance(x, dict):
+            yield from (k for k in x if isinstance(k, str))
+            stack.extend(x.values())
+        elif isinstance(x, list):
+            stack.extend(x)
 
 
 class CommandOut(BaseModel):

@@ -42,3 +42,17 @@ def test_every_saved_input_is_handled(name):
         TARGETS[name].run(f.read_bytes())
     for seed in TARGETS[name].seeds():
         TARGETS[name].run(seed)
+
+
+def test_heartbeat_extras_obey_the_string_rule():
+    # HeartbeatIn keeps unknown keys for newer kiosks, but their strings went unchecked: a lone
+    # surrogate was accepted and could not be serialised back to JSON (model_dump_json failed).
+    from pydantic import ValidationError
+
+    from hall.schemas import HeartbeatIn
+
+    ok = HeartbeatIn.model_validate_json('{"clock_offset_ms": 12, "extra": {"note": "line1\\nline2", "k": ["a"]}}')
+    assert ok.model_extra["extra"]["k"] == ["a"]
+    for bad in ('{"x": "a\\ud800b"}', '{"x": {"\\u0000": 1}}', '{"x": [[["\\u001b[2J"]]]}', '{"\\udfff": 1}'):
+        with pytest.raises(ValidationError):
+            HeartbeatIn.model_validate_json(bad)
