@@ -21,6 +21,7 @@ from kiosk.outbox import NotYet, OutboxSender, SqliteOutbox
 from kiosk.platform import HallHttpClient
 from kiosk.ports import HallRejected
 from kiosk.session import CardProblem, CardRead, Timeouts
+from kiosk.watchdog import CONTROLLER_STALL_S, UI_STALL_S, Liveness, Supervisor
 
 log = logging.getLogger(__name__)
 
@@ -38,8 +39,12 @@ class Runtime:
     scanner: object
     simulators: Simulators
     embedded_hall: object | None = None
+    liveness: Liveness | None = None          # the controller's and the UI's beats
+    supervisor: Supervisor | None = None      # systemd: READY, STATUS, watchdog pings
 
     def start(self) -> None:
+        if self.supervisor is not None:
+            self.supervisor.status("starting: devices and hall")
         self.controller.start()
         self.sender.start()
         self.health.start()
@@ -50,7 +55,20 @@ class Runtime:
         self.scanner.start(on_code=lambda code: post(CodeScanned(code)),
                            on_status=lambda st: post(DeviceChanged("scanner", st)))
 
+    def ui_tick(self) -> None:
+        """The Kivy thread is alive (called from it by a Clock interval)."""
+        if self.liveness is not None:
+            self.liveness.beat("ui")
+
+    def attract_drawn(self) -> None:
+        """The attract screen's first frame is on the glass: start-up is complete (READY=1)."""
+        self.ui_tick()
+        if self.supervisor is not None:
+            self.supervisor.ready()
+
     def stop(self) -> None:
+        if self.supervisor is not None:
+            self.supervisor.stopping()
         for part in (self.reader, self.scanner, self.health, self.sender, self.controller):
             part.stop()
         self.simulators.stop()
@@ -86,6 +104,10 @@ def build_runtime(cfg: KioskConfig, out_dir: Path) -> Runtime:
     printer = build_printer(cfg.printer, sims, out_dir)
     reader = build_idcard(cfg.idcard, sims, out_dir)
     scanner = build_scanner(cfg.scanner, sims, out_dir)
+    # Supervision (kiosk.service Type=notify, WatchdogSec=): pings only while both threads beat.
+    liveness = Liveness()
+    liveness.watch("controller", CONTROLLER_STALL_S)
+    liveness.watch("ui", UI_STALL_S)
     controller = Controller(
         ControllerSettings(terminal_id=cfg.terminal.id, hall_name=cfg.terminal.hall_name,
                            timeouts=Timeouts(cfg.terminal.idle_timeout_s, cfg.terminal.idle_warning_s,
@@ -94,10 +116,12 @@ def build_runtime(cfg: KioskConfig, out_dir: Path) -> Runtime:
                            printer_name=f"{cfg.printer.driver} {cfg.printer.model}".strip(),
                            printer_columns=cfg.printer.columns),
         hall=client, outbox=outbox, sender=sender, printer=printer, clock=hall_time,
-        report_printer=build_report_printer(cfg.printer, out_dir), camera=build_still_camera(scanner))
+        report_printer=build_report_printer(cfg.printer, out_dir), camera=build_still_camera(scanner),
+        alive=lambda: liveness.beat("controller"))
     health = HealthMonitor(client, printer, post=controller.post, latest=lambda: controller.latest,
                            outbox_pending=outbox.pending_count, interval_s=cfg.hall.heartbeat_interval_s)
-    return Runtime(cfg, controller, reader, printer, client, outbox, sender, health, scanner, sims, embedded)
+    return Runtime(cfg, controller, reader, printer, client, outbox, sender, health, scanner, sims, embedded,
+                   liveness=liveness, supervisor=Supervisor.from_environment(liveness))
 
 
 

@@ -8,6 +8,7 @@ import json
 import logging
 import os
 import shutil
+import signal
 import sys
 import threading
 import time
@@ -74,12 +75,12 @@ def _prepare_kivy(kivy_home: Path, cfg: KioskConfig) -> None:
     if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
         os.environ.setdefault("SDL_VIDEODRIVER", "offscreen")   # EGL/llvmpipe: no X server needed
     from kivy.config import Config
-    Config.set("kivy", "exit_on_escape", "0")
+    from screens import lockdown
+    lockdown.configure(Config, fullscreen=cfg.ui.fullscreen)   # Escape, multitouch emulation, modules
     Config.set("graphics", "width", str(cfg.ui.width))
     Config.set("graphics", "height", str(cfg.ui.height))
     Config.set("graphics", "fullscreen", "auto" if cfg.ui.fullscreen else "0")
     Config.set("graphics", "resizable", "0")
-    Config.set("input", "mouse", "mouse,disable_multitouch")
     from screens.theme import register_font
     register_font()
 
@@ -90,7 +91,9 @@ def _run(cfg: KioskConfig) -> int:
     runtime = build_runtime(cfg, out_dir=data_dir)
     _prepare_kivy(data_dir / ".kivy", cfg)
     from screens.app import KioskApp
-    app = KioskApp(runtime.controller, frame_source=runtime.scanner.latest_frame)
+    app = KioskApp(runtime.controller, frame_source=runtime.scanner.latest_frame,
+                   on_alive=runtime.ui_tick, on_attract_drawn=runtime.attract_drawn)
+    app.stop_on_signals(signal.SIGTERM, signal.SIGINT)     # systemctl stop: clean exit, outbox closed
     restarted = {"asked": False}
 
     def restart():

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import collections
 import logging
+import signal
 import threading
 import time
 from pathlib import Path
@@ -58,6 +59,7 @@ SCREENS = {
     "maintenance": MaintenanceScreen,
 }
 ESCAPE = 27
+UI_TICK_S = 1.0         # the Kivy thread's liveness beat for the systemd watchdog (kiosk/watchdog.py)
 TRIM_DELAY_S = 0.5      # after the wipe: the last visit's widgets are gone, their textures deleted a frame later
 
 
@@ -70,9 +72,16 @@ class KioskApp(App):
     def tr(self, text: str, lang: str | None = None) -> str:
         return tr(text, lang or self.lang)
 
+    use_kivy_settings = False            # lock-down: no Kivy settings panel (F1 would open it)
+
     def __init__(self, controller, dock_actions=None, on_started: Callable[["KioskApp"], None] | None = None,
-                 frame_source=None, **kw):
+                 frame_source=None, on_alive: Callable[[], None] | None = None,
+                 on_attract_drawn: Callable[[], None] | None = None, **kw):
+        """on_alive: called every UI_TICK_S on the Kivy thread (the watchdog's UI beat);
+        on_attract_drawn: once, after the first frame showing the attract screen (systemd READY)."""
         super().__init__(**kw)
+        self._on_alive = on_alive
+        self._on_attract_drawn = on_attract_drawn
         self.controller = controller
         self.frame_source = frame_source     # the scanner's latest_frame (None: no camera)
         self.dock_actions = dock_actions
@@ -90,7 +99,7 @@ class KioskApp(App):
         self.sm = ScreenManager(transition=NoTransition())
         for name, cls in SCREENS.items():
             self.sm.add_widget(cls(post=self.controller.post, name=name))
-        Window.bind(on_keyboard=self._on_keyboard, on_request_close=lambda *a, **k: True)
+        Window.bind(on_keyboard=self._on_keyboard, on_request_close=self._on_request_close)
         # Any touch anywhere means the user is still there (before widgets see it).
         Window.bind(on_touch_down=lambda *_: self.controller.post(KeepAlive()) and False)
         self.countdown = CountdownOverlay(self.controller.post)
@@ -112,12 +121,49 @@ class KioskApp(App):
         self.controller.subscribe(self._on_snapshot)
         if self.controller.latest is not None:
             self._on_snapshot(self.controller.latest)
+        if self._on_alive is not None:
+            Clock.schedule_interval(lambda _dt: self._on_alive(), UI_TICK_S)
         if self._on_started:
             self._on_started(self)
 
+    # -- lock-down: nothing a person can press or do leaves the kiosk (docs/reliability.md) ------
     def _on_keyboard(self, _window, key, *_args):
         # Kivy quits on Escape by default; on a kiosk no key may leave the user at a desktop.
         return key == ESCAPE
+
+    def _on_request_close(self, *_args, **kwargs):
+        # A window close (WM_DELETE_WINDOW, Alt+F4 through a window manager, Escape) is refused:
+        # only app.stop() — the hall's restart command, SIGTERM from systemd — ends the app.
+        log.info("window close refused (%s)", kwargs.get("source", "window manager"))
+        return True
+
+    def stop_on_signals(self, *signums) -> None:
+        """SIGTERM (systemctl stop/restart) ends the app cleanly. SDL turns SIGTERM and SIGINT into a
+        quit event, i.e. a window close, which the kiosk refuses: systemd would wait out
+        TimeoutStopSec and SIGKILL it. Call after the window exists (SDL installs its handlers
+        then; Python's replace them). The handler runs on this (the Kivy) thread."""
+        def stop(signum, _frame):
+            log.info("signal %d: stopping", signum)
+            Clock.schedule_once(lambda _dt: self.stop())
+        for signum in signums:
+            signal.signal(signum, stop)
+
+    def _install_settings_keys(self, window):
+        # Kivy binds F1 to its settings panel here (App._on_keyboard_settings): not on a kiosk.
+        pass
+
+    def open_settings(self, *_args):
+        return False            # the settings panel never opens (a second guard besides the key)
+
+    def _attract_shown(self):
+        """The attract screen was just rendered: once its frame has been drawn and swapped, say so
+        (systemd READY). on_flip fires after the draw; the next clock tick is after the swap."""
+        callback, self._on_attract_drawn = self._on_attract_drawn, None
+
+        def flipped(*_a):
+            Window.unbind(on_flip=flipped)
+            Clock.schedule_once(lambda _dt: callback())
+        Window.bind(on_flip=flipped)
 
     def _on_snapshot(self, snap):
         Clock.schedule_once(lambda _dt: self._render(snap))
@@ -150,3 +196,5 @@ class KioskApp(App):
         self.current_snapshot = snap
         self.rendered_seq = snap.seq
         self.screen_log.append((time.monotonic(), time.time(), snap.screen))
+        if snap.screen == "attract" and self._on_attract_drawn is not None:
+            self._attract_shown()
