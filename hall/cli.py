@@ -168,12 +168,12 @@ def _serve(settings: HallSettings, workers: int) -> int:
         app.state.db.dispose()
         os.environ["HALL_SETTINGS_JSON"] = _settings_json(settings)
         uvicorn.run("hall.asgi:app", host=settings.host, port=settings.port, access_log=False, log_config=None,
-                    proxy_headers=False, workers=workers)
+                    proxy_headers=False, workers=workers, **settings.uvicorn_tls())
         return 0
     # access_log=False: uvicorn's access log prints query strings, which may hold ID numbers;
     # hall.app logs method, path and status instead.
     uvicorn.run(app, host=settings.host, port=settings.port, access_log=False, log_config=None,
-                proxy_headers=False)
+                proxy_headers=False, **settings.uvicorn_tls())
     return 0
 
 

@@ -9,6 +9,7 @@ later as a strange runtime error. Relative paths are relative to the working dir
 from __future__ import annotations
 
 import ipaddress
+import ssl
 import tomllib
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -43,6 +44,11 @@ class HallSettings:
     metrics_token_file: str = ""
     metrics_public: bool = False          # true: no token even on a non-loopback host (network-restricted)
     log_heartbeats: bool = False          # true: an access-log line for every successful heartbeat too
+    # The hall serving HTTPS itself (uvicorn ssl_certfile/ssl_keyfile), PEM files; both or neither.
+    # "" = plain HTTP, for a hall behind a TLS-terminating reverse proxy on the same machine
+    # (config/nginx/hall.conf) or on 127.0.0.1. docs/deploy.md, Connection to the hall (TLS).
+    tls_certfile: str = ""                # the certificate, then any intermediate CAs
+    tls_keyfile: str = ""
 
     def __post_init__(self):
         # Checked however the settings were made (hall.toml, the embedded hall, a worker's JSON),
@@ -53,6 +59,29 @@ class HallSettings:
                               'e.g. metrics_token_file = "/etc/bianmin/metrics.token" (Prometheus sends it as '
                               "a bearer token), or metrics_public = true if the network already restricts /metrics")
         self.holiday_calendar()
+        self._check_tls()
+
+    def _check_tls(self) -> None:
+        if bool(self.tls_certfile) != bool(self.tls_keyfile):
+            missing = "tls_keyfile" if self.tls_certfile else "tls_certfile"
+            raise ConfigError("hall settings", missing, "tls_certfile and tls_keyfile go together: set both "
+                              "(the hall serves HTTPS) or neither (plain HTTP behind a reverse proxy)")
+        if self.tls_certfile:
+            try:
+                ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(self.tls_certfile, self.tls_keyfile)
+            except FileNotFoundError as e:
+                key = "tls_keyfile" if e.filename == self.tls_keyfile else "tls_certfile"
+                raise ConfigError("hall settings", key, f"{e.filename}: file not found") from None
+            except (ssl.SSLError, OSError) as e:
+                raise ConfigError("hall settings", "tls_certfile",
+                                  f"{self.tls_certfile} with key {self.tls_keyfile}: not a PEM certificate and "
+                                  f"its matching key, or unreadable by this user ({e})") from None
+
+    def uvicorn_tls(self) -> dict:
+        """uvicorn's arguments for HTTPS ({} = plain HTTP)."""
+        if not self.tls_certfile:
+            return {}
+        return {"ssl_certfile": self.tls_certfile, "ssl_keyfile": self.tls_keyfile}
 
     def holiday_calendar(self) -> holidays.HolidayCalendar:
         """The working-day calendar due dates are counted with (loaded and checked each call)."""
@@ -85,6 +114,8 @@ _OPTIONAL = {
                            'a file holding the bearer token for /metrics, e.g. "var/metrics.token" ("" = none)'),
     "metrics_public": (lambda v: isinstance(v, bool), "true or false"),
     "log_heartbeats": (lambda v: isinstance(v, bool), "true or false"),
+    "tls_certfile": (lambda v: isinstance(v, str), 'the certificate (PEM), e.g. "/etc/bianmin/hall.crt" ("" = no TLS)'),
+    "tls_keyfile": (lambda v: isinstance(v, str), 'its private key (PEM), e.g. "/etc/bianmin/hall.key"'),
 }
 assert set(_EXPECTED) | set(_OPTIONAL) == {f.name for f in fields(HallSettings)}
 
