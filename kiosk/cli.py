@@ -39,7 +39,9 @@ def main(argv=None) -> int:
     d.add_argument("--sessions", type=int, default=100, help="soak: how many visits")
     d.add_argument("--idle-timeout", type=float, help="override terminal.idle_timeout_s (seconds)")
     d.add_argument("--idle-warning", type=float, help="override terminal.idle_warning_s (seconds)")
-    sub.add_parser("doctor", help="check config, devices and the hall; say what to fix")
+    doc = sub.add_parser("doctor", help="check config, devices and the hall; say what to fix")
+    doc.add_argument("--root", default="/", help="check a terminal laid down under this directory (install.sh --root)")
+    doc.add_argument("--user", default="", help="whose access to the devices counts (default: kiosk when run as root)")
     device = sub.add_parser("device", help="technician tools for one device (reader, scanner, printer)")
     device_sub = device.add_subparsers(dest="device_command", required=True)
     for module in DEVICE_TOOLS:
@@ -54,8 +56,8 @@ def main(argv=None) -> int:
     if args.command == "device":
         return args.func(args, cfg)
     if args.command == "doctor":
-        from kiosk.doctor import run_doctor
-        return run_doctor(cfg)
+        from kiosk.doctor import Host, run_doctor
+        return run_doctor(cfg, host=Host(Path(args.root), args.user))
     if args.command == "demo":
         terminal = dataclasses.replace(
             cfg.terminal, idle_timeout_s=args.idle_timeout or cfg.terminal.idle_timeout_s,
