@@ -9,7 +9,7 @@ from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hall import db
+from hall import audit, db
 from hall.api_deps import DbSession, china_today
 from hall.applications import (ACTIONS, FINAL, OVERDUE_TEXT, STATUS_TEXT, ActionError, apply_action, overdue,
                                timeline)
@@ -41,6 +41,10 @@ def applications(request: Request, ctx: Ctx, s: DbSession,
     rows = [{"no": r.application_no, "matter": r.matter_name, "applicant": mask_name(r.applicant_name),
              "status": r.status, "status_text": STATUS_TEXT.get(r.status, r.status), "received": r.created_at,
              "promised_due": r.promised_due, "overdue": OVERDUE_TEXT[overdue(r, today)]} for r in s.scalars(q)]
+    # masked names only, but still a look at who applied: one line for the list
+    db.audit(s, ctx.username, "view_application_list", detail=f"status={status[:16]}, {len(rows)} rows",
+             client=ctx.client)
+    s.commit()
     return render(request, "applications.html", ctx, rows=rows, status=status, statuses=STATUS_TEXT)
 
 
@@ -49,7 +53,8 @@ def application(request: Request, no: AppNo, ctx: Ctx, s: DbSession,
                 error: Annotated[str, Query(max_length=200)] = ""):
     auth.require(ctx, "staff")
     rec = _get(s, no)
-    db.audit(s, ctx.username, "view_application", target=no, client=ctx.client)
+    audit.record_read(s, ctx.username, "view_application", no, rec.applicant_id_number, rec.applicant_name,
+                      client=ctx.client)
     s.commit()
     materials = list(s.scalars(select(db.ApplicationMaterial).where(db.ApplicationMaterial.application_id == rec.id)
                                .order_by(db.ApplicationMaterial.material_id)))
@@ -114,7 +119,8 @@ def material(no: AppNo, material_id: Annotated[str, Path(max_length=64)], ctx: C
                                                       db.ApplicationMaterial.material_id == material_id))
     if m is None:
         raise HTTPException(404, "没有这份材料")
-    db.audit(s, ctx.username, "view_material", target=no, detail=material_id, client=ctx.client)
+    audit.record_read(s, ctx.username, "view_material", no, rec.applicant_id_number, rec.applicant_name,
+                      detail=material_id, client=ctx.client)
     s.commit()
     return Response(m.data, media_type=m.content_type,
                     headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"})

@@ -8,7 +8,7 @@ from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 
-from hall import db
+from hall import audit, db
 from hall.api_deps import DbSession, Terminal, china_time
 from hall.credit import CreditDenied, issue_report, resolve_licence
 from hall.schemas import CreditReportIn, CreditReportOut, LicenceIn, LicenceOut, VerifyOut
@@ -22,11 +22,20 @@ router = APIRouter()
                         404: {"description": "no such enterprise in the hall's credit data"}})
 def credit_report(body: CreditReportIn, request: Request, terminal_id: Terminal, s: DbSession):
     try:
-        return issue_report(s, terminal_id, body.subject.kind, body.subject.code, body.requester.name,
-                            body.requester.id_number, body.licence_qr, body.purpose,
-                            str(request.base_url).rstrip("/"))
+        report = issue_report(s, terminal_id, body.subject.kind, body.subject.code, body.requester.name,
+                              body.requester.id_number, body.licence_qr, body.purpose,
+                              str(request.base_url).rstrip("/"))
     except CreditDenied as e:
         raise HTTPException(e.status, e.message) from None
+    # Issued to be printed at the kiosk: a read of the subject's credit data, audited under the
+    # person it is about (a person's own report) or the legal representative who asked.
+    person = body.subject.kind == "person"
+    audit.record_read(s, f"terminal:{terminal_id}", "credit_report_issued", report.get("report_no", ""),
+                      body.subject.code if person else body.requester.id_number, body.requester.name,
+                      detail="" if person else f"enterprise {body.subject.code[:18]}",
+                      client=request.client.host if request.client else "")
+    s.commit()
+    return report
 
 
 @router.post("/api/v1/identity/business-licence", response_model=LicenceOut,
@@ -59,6 +68,13 @@ def verify(request: Request, s: DbSession, report_no: Annotated[str, Path(max_le
            "subject_name": row.subject_name_masked if row else None,
            # Only counts survive a code check: without the code a number alone reveals nothing more.
            "counts": dict(row.counts) if row is not None and authentic else {}}
+    if row is not None:
+        # Public (the paper's holder checks it): the subject is known, the reader is not.
+        audit.record_read(s, "public", "verify_credit_report", row.report_no,
+                          row.subject_code if row.subject_kind == "person" else "",
+                          detail=f"code {'right' if authentic else 'wrong' if given else 'not given'}",
+                          client=request.client.host if request.client else "")
+        s.commit()
     if "text/html" in request.headers.get("accept", ""):
         return HTMLResponse(request.app.state.templates.get_template("verify.html").render(v=out))
     return out
