@@ -14,7 +14,8 @@ cd "$(dirname "$0")/.."
 # rules; chromium + fonts-wqy-microhei: the console's end-to-end test (Playwright drives
 # Debian's Chromium, never a downloaded browser) with Chinese glyphs;
 # fonts-wqy-microhei: not needed at run time (the font ships in assets/) — not installed.
-APT_PACKAGES="libgl1 libegl1 libmtdev1 libzbar0 xvfb xauth python3-venv systemd poppler-utils cups-client libusb-1.0-0 postgresql prometheus chromium fonts-wqy-microhei"
+# xdotool: the kiosk escape test sends keys, clicks and presses to the app under Xvfb.
+APT_PACKAGES="libgl1 libegl1 libmtdev1 libzbar0 xvfb xauth python3-venv systemd poppler-utils cups-client libusb-1.0-0 postgresql prometheus chromium fonts-wqy-microhei xdotool"
 
 missing=()
 for p in $APT_PACKAGES; do
