@@ -226,8 +226,8 @@ def _check_scalar(file: str, key: str, want: type, value):
         raise ConfigError(f"{file}: {key}: expected {want.__name__}, got {type(value).__name__} {value!r}")
     if want is float:
         value = float(value)
-        if value <= 0:
-            raise ConfigError(f"{file}: {key}: expected a positive number of seconds, got {value}")
+        if not 0 < value < float("inf"):     # TOML has nan and inf: a timeout of inf never fires (fuzzing)
+            raise ConfigError(f"{file}: {key}: expected a positive, finite number of seconds, got {value}")
     choices = _CHOICES.get(key)
     if choices and value not in choices:
         raise ConfigError(f"{file}: {key}: expected one of {', '.join(map(str, choices))}, got {value!r}")
