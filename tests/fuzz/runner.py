@@ -57,11 +57,11 @@ def main(argv: list[str] | None = None) -> None:
     from tests.fuzz.targets import TARGETS
 
     target = TARGETS[args.target]
-    if target.setup:
-        target.setup()
     with atheris.instrument_imports(include=list(target.instrument)):
         for name in target.instrument:
             importlib.import_module(name)
+    if target.setup:            # after instrumenting: a hall started here runs the instrumented code
+        target.setup()
 
     work = Path(tempfile.mkdtemp(prefix=f"fuzz-{target.name}-"))
     corpus = work / "corpus"
