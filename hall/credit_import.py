@@ -193,7 +193,11 @@ def parse(raw: bytes, filename: str, kind: str | None = None, where: str | None 
     if kind not in CATEGORIES:
         raise ImportError_(f"{where}: cannot tell the category from the file name; pass --kind {'|'.join(CATEGORIES)}")
     reader = csv.DictReader(io.StringIO(text))
-    if not reader.fieldnames:
+    try:
+        header = reader.fieldnames      # reads the first line: it can be bad CSV too (found by fuzzing)
+    except csv.Error as e:
+        raise ImportError_(f"{where}: line 1: not valid CSV: {e}") from None
+    if not header:
         raise ImportError_(f"{where}: empty CSV")
     headers = {ALIASES.get(k.strip(), k.strip()): k.strip() for k in reader.fieldnames if k is not None}
     rows, lines = [], []

@@ -67,3 +67,12 @@ def test_kiosk_toml_timeouts_must_be_finite(tmp_path, value):
     p.write_text(f"[terminal]\nidle_timeout_s = {value}\n", "utf-8")
     with pytest.raises(ConfigError, match="terminal.idle_timeout_s"):
         load_config(p)
+
+
+def test_credit_csv_with_a_bad_header_line_is_an_import_error():
+    # DictReader reads the header lazily (reader.fieldnames): a stray CR in it raised csv.Error,
+    # which the console's upload page (it catches ImportError_) would have answered with a 500.
+    from hall.credit_import import ImportError_, parse
+
+    with pytest.raises(ImportError_, match="line 1: not valid CSV"):
+        parse(b'code,kind\rname\n91320102MA0079192H,enterprise\n', "subjects.csv")
