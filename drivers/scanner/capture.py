@@ -183,8 +183,15 @@ class CaptureThread:
                 log.debug("%s: %s", self.source.name, exc)
                 self._stop.wait(self._reopen_interval)
                 continue
+            delay = self._reopen_interval
             try:
-                self._pump()
+                if self._pump() > 0:
+                    # Frames came, then stopped: most often the camera was unplugged (its
+                    # /dev/videoN is gone). Reopen at once, so the status says "未连接" -- what
+                    # happened -- rather than "无画面"; a camera still there just carries on.
+                    delay = 0.0
+                else:                            # it opens but gives no picture at all
+                    self._on_status(DeviceStatus.fault("no_frames", "摄像头无画面"))
             except SourceUnavailable as exc:     # a file source found its file gone at the end
                 log.warning("%s went away: %s", self.source.name, exc)
                 self._on_status(DeviceStatus.absent(f"摄像头未连接（{self.source.name}）"))
@@ -193,19 +200,21 @@ class CaptureThread:
                 self._on_status(DeviceStatus.fault("internal", "摄像头驱动内部错误"))
             finally:
                 self.source.close()
-            self._stop.wait(self._reopen_interval)
+            self._stop.wait(delay)
 
-    def _pump(self) -> None:
-        failures = 0
+    def _pump(self) -> int:
+        """Read until the source fails FAIL_READS times in a row (or stop); the frames it gave."""
+        failures = frames = 0
         while not self._stop.is_set():
             frame = self.source.read()
             if frame is None:
                 failures += 1
                 if failures >= FAIL_READS:
                     log.warning("%s: no frames (%d failed reads); reopening", self.source.name, failures)
-                    self._on_status(DeviceStatus.fault("no_frames", "摄像头无画面"))
-                    return
+                    return frames
                 continue
             failures = 0
+            frames += 1
             self.latest.put(frame)
             self._on_status(DeviceStatus.ok())
+        return frames

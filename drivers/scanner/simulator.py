@@ -1,15 +1,25 @@
-"""The "images" scanner driver: a folder of images or a video file as the camera.
+"""Simulated scanners: the "images" camera and a serial scanner module on a pty.
 
-It is a FrameSource like a real camera, so the capture thread, the decoder cascade, the
+SimulatedCamera (the "images" driver): a folder of images or a video file as the camera. It is
+a FrameSource like a real camera, so the capture thread, the decoder cascade, the
 de-duplication and the status handling the demo exercises are the production ones. On top of
 what the folder or file shows, the dev dock can "show" a chosen code for a few seconds -- a
 citizen holding a phone up to the kiosk -- with `show_payload()` or `show_image()`.
+`unplug()` / `replug()` make its index vanish and come back: reads fail and opening fails, as
+cv2 does when /dev/videoN disappears (CvSource checks the node before opening).
+
+SimulatedSerialScanner: a scanner module's end of a serial line -- a pty whose slave path a
+symlink points at, as udev's /dev/serial/by-id link does -- that sends each code as a line.
+`unplug()` closes the pty (the driver's next read fails with EIO); `replug()` opens a new one
+(a new /dev/pts/N) and re-points the link.
 """
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
+import tty
 from pathlib import Path
 from typing import Callable
 
@@ -42,6 +52,20 @@ class SimulatedCamera:
         self._lock = threading.Lock()
         self._shown: tuple[np.ndarray, float] | None = None      # (frame, until)
         self._idle = _idle_frame(size)
+        self._plugged = threading.Event()
+        self._plugged.set()
+
+    # -- hot-plug --------------------------------------------------------------------------------
+    def unplug(self) -> None:
+        """The camera's index vanishes: reads return nothing and opening fails until replug()."""
+        self._plugged.clear()
+
+    def replug(self) -> None:
+        self._plugged.set()
+
+    @property
+    def plugged(self) -> bool:
+        return self._plugged.is_set()
 
     # -- the dev dock --------------------------------------------------------------------------
     def show_payload(self, payload: bytes | str, look: Look = Look(), seconds: float = 3.0) -> None:
@@ -59,6 +83,8 @@ class SimulatedCamera:
 
     # -- FrameSource -----------------------------------------------------------------------------
     def open(self) -> None:
+        if not self._plugged.is_set():
+            raise SourceUnavailable(f"{self.name} unplugged")
         self._video, self._images = None, []
         if self.path:
             p = Path(self.path)
@@ -74,6 +100,8 @@ class SimulatedCamera:
         self._started = self._next_t = self._clock()
 
     def read(self) -> np.ndarray | None:
+        if not self._plugged.is_set():
+            return None                  # what cv2 gives once the device node is gone
         base = self._video.read() if self._video else self._paced(self._folder_frame())
         if base is None:
             return None
@@ -108,6 +136,60 @@ class SimulatedCamera:
                 image = self._idle
             self._current = (path, _fit(image, self.size))
         return self._current[1].copy()
+
+
+class SimulatedSerialScanner:
+    """A barcode module on a serial line: a pty (raw mode) behind a symlink the driver opens."""
+
+    def __init__(self, link: str, suffix: bytes = b"\r") -> None:
+        self.link = link
+        self.suffix = suffix
+        self._lock = threading.Lock()
+        self._master = self._slave = -1
+        self.path = ""
+
+    def start(self) -> str:
+        """Plug in: a new pty, the link re-pointed at it atomically (as udev does)."""
+        with self._lock:
+            if self._master >= 0:
+                raise RuntimeError("scanner module already plugged in")
+            self._master, self._slave = os.openpty()
+            tty.setraw(self._slave)      # or the line discipline rewrites CR and echoes bytes
+            self.path = os.ttyname(self._slave)
+            tmp = self.link + ".new"
+            if os.path.lexists(tmp):
+                os.unlink(tmp)
+            os.symlink(self.path, tmp)
+            os.replace(tmp, self.link)
+            return self.path
+
+    def stop(self) -> None:
+        """Unplug: the link and the pty disappear; the driver's next read fails."""
+        with self._lock:
+            if os.path.lexists(self.link):
+                os.unlink(self.link)
+            for fd in (self._master, self._slave):
+                if fd >= 0:
+                    os.close(fd)
+            self._master = self._slave = -1
+
+    unplug = stop
+
+    def replug(self) -> str:
+        self.stop()
+        return self.start()
+
+    @property
+    def plugged(self) -> bool:
+        return self._master >= 0
+
+    def send(self, code: bytes | str) -> None:
+        """Scan one code: its bytes and the module's line suffix (str is sent as UTF-8)."""
+        data = code.encode("utf-8") if isinstance(code, str) else code
+        with self._lock:
+            if self._master < 0:
+                raise OSError("scanner module unplugged")
+            os.write(self._master, data + self.suffix)
 
 
 def _idle_frame(size: tuple[int, int]) -> np.ndarray:
