@@ -18,21 +18,26 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from . import preprocess
+from . import locate, preprocess
 from .decoders import RawCode, WechatDecoder, ZbarDecoder, ZxingDecoder, wechat_available
 from .decoders.base import Decoder
+from .locate import Candidate
 
 log = logging.getLogger(__name__)
 
 DEFAULT_BUDGET_MS = 20.0     # of the 66 ms a 15 fps camera leaves per frame; 33 ms at 30 fps
+FRAME, GATED, CANDIDATE = "frame", "gated", "candidate"
 _EWMA = 0.2                  # weight of the latest duration in a step's running estimate
 
 
 @dataclass(frozen=True)
 class Step:
+    """`on`: FRAME runs on every frame that reaches it; GATED on the whole frame, but only when
+    the frame has a candidate (locate.py); CANDIDATE on the crop around each candidate."""
     name: str
     decoder: Decoder
     prepare: Callable[[np.ndarray], "preprocess.Prepared | None"] = preprocess.as_is
+    on: str = FRAME
 
 
 @dataclass(frozen=True)
@@ -43,6 +48,7 @@ class CascadeResult:
     ms: float                       # time spent on this frame (or still image)
     tried: tuple[str, ...]          # steps run, in order
     cycle_done: bool                # every step has run since the cycle began, finding nothing
+    candidates: tuple[Candidate, ...] = ()   # where a code may be (when the first step read none)
 
 
 class Cascade:
@@ -55,6 +61,7 @@ class Cascade:
         self._clock = clock
         self._estimate: dict[str, float] = {}
         self._cursor = 1            # next fallback step to try; a cycle ends back at 1
+        self._cands: tuple[Candidate, ...] = ()      # this frame's candidates
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -67,9 +74,13 @@ class Cascade:
     def run(self, gray: np.ndarray) -> CascadeResult:
         t0 = self._clock()
         tried: list[str] = []
+        self._cands: tuple[Candidate, ...] = ()
         found = self._try(self.steps[0], gray, tried) or ()
         if found:
             return self._result(found, self.steps[0], t0, tried)
+        if len(self.steps) > 1:
+            located = getattr(self.steps[0].decoder, "last_errors", ())
+            self._cands = tuple(locate.candidates(gray, located))
         fallbacks = len(self.steps) - 1
         ran_fallback = False
         for _ in range(fallbacks):
@@ -101,60 +112,112 @@ class Cascade:
             total += r.ms
             tried += r.tried
             if r.codes or r.cycle_done:
-                return CascadeResult(r.codes, r.step, r.decoder, total, tuple(tried), r.cycle_done)
-        return CascadeResult((), "", "", total, tuple(tried), True)
+                return CascadeResult(r.codes, r.step, r.decoder, total, tuple(tried), r.cycle_done, r.candidates)
+        return CascadeResult((), "", "", total, tuple(tried), True, r.candidates)
+
+    def agreeing_step(self, gray: np.ndarray, raw: bytes, found_by: str) -> str:
+        """For a still image: the first fallback step other than `found_by` that also reads
+        `raw` ("" if none) -- a second, independent look, as a second frame would give."""
+        self._cands = ()
+        tried: list[str] = []
+        self._try(self.steps[0], gray, tried)
+        if len(self.steps) > 1:
+            self._cands = tuple(locate.candidates(gray, getattr(self.steps[0].decoder, "last_errors", ())))
+        for step in self.steps[1:]:
+            if step.name == found_by:
+                continue
+            codes = self._try(step, gray, tried) or ()
+            if any(c.data == raw for c in codes):
+                return step.name
+        return ""
 
     def _try(self, step: Step, gray: np.ndarray, tried: list[str]) -> tuple[RawCode, ...] | None:
         """The codes a step finds, largest first; None if the step does not apply here."""
+        if step.on != FRAME and not self._cands:
+            return None                 # gated: no candidate in this frame, no heavy work
+        regions = [(gray, (0, 0))] if step.on != CANDIDATE else \
+            [(c.crop(gray), (c.box[0], c.box[1])) for c in self._cands]
         t = self._clock()
-        try:
-            prepared = step.prepare(gray)
-            if prepared is None:
-                return None
-            tried.append(step.name)
-            image, factor, origin = prepared
-            codes = step.decoder.decode(image)
-        except Exception:       # one decoder's bug must not stop the others or the thread
-            log.exception("decoder step %s failed on a %s image", step.name, gray.shape)
-            codes, factor, origin = [], 1.0, preprocess.ORIGIN
+        codes: list[RawCode] = []
+        ran = False
+        for image, offset in regions:
+            try:
+                prepared = step.prepare(image)
+                if prepared is None:
+                    continue
+                ran = True
+                prepared_image, factor, origin = prepared
+                found = step.decoder.decode(np.ascontiguousarray(prepared_image))
+            except Exception:       # one decoder's bug must not stop the others or the thread
+                log.exception("decoder step %s failed on a %s image", step.name, image.shape)
+                ran, found, factor, origin = True, [], 1.0, preprocess.ORIGIN
+            if factor != 1.0 or origin != preprocess.ORIGIN:
+                found = [c.mapped(factor, origin) for c in found]
+            if offset != (0, 0):
+                found = [c.mapped(1.0, offset) for c in found]
+            codes += found
+            if codes:
+                break               # the first candidate that reads is the code held up
+        if not ran:
+            return None
+        tried.append(step.name)
         ms = (self._clock() - t) * 1000
         old = self._estimate.get(step.name)
         self._estimate[step.name] = ms if old is None else (1 - _EWMA) * old + _EWMA * ms
-        if factor != 1.0 or origin != preprocess.ORIGIN:
-            codes = [c.mapped(factor, origin) for c in codes]
         return tuple(sorted(codes, key=lambda c: -c.area))
 
     def _result(self, codes, step: Step | None, t0: float, tried: list[str],
                 cycle_done: bool = False) -> CascadeResult:
         ms = (self._clock() - t0) * 1000
         if step is None:
-            return CascadeResult((), "", "", ms, tuple(tried), cycle_done)
+            return CascadeResult((), "", "", ms, tuple(tried), cycle_done, self._cands)
         return CascadeResult(tuple(codes), step.name, step.decoder.name, ms, tuple(tried), False)
 
 
-def default_steps() -> list[Step]:
-    """The camera's cascade. Order and members are measured (docs/scanning.md, `make bench`):
-    each step wins codes the ones before it miss, cheapest first; a step that won nothing
-    (zbar on the whole frame, zbar on an inverted frame, a whole-frame upscale) is left out.
-
-        zxing            every frame; ~1 ms at 1280x720
-        zxing/half       large, grainy codes (a photo of print, moiré from a phone screen)
-        zxing/centre2    a code held too far away: the middle of the frame at 2x
-        zxing/adaptive   faint codes and uneven light (adaptive threshold)
-        zbar/half        a second detector: codes whose finder patterns zxing-cpp misses
-        wechat           only where OpenCV has it (opencv-contrib); never on this build
-    """
+def candidate_steps() -> dict[str, Step]:
+    """Every step measured for the cascade (tests/bench/bench_scanner.py), kept or not."""
     zxing = ZxingDecoder("zxing")
     zbar = ZbarDecoder("zbar")
     steps = [
-        Step("zxing", zxing),
+        Step("zxing", ZxingDecoder("zxing", locate_failures=True)),
         Step("zxing/half", zxing, preprocess.half),
         Step("zxing/centre2", zxing, preprocess.centre_double),
         Step("zxing/adaptive", zxing, preprocess.adaptive),
-        Step("zbar/half", zbar, preprocess.half),
+        Step("zbar/half", zbar, preprocess.half, GATED),
+        Step("zbar", zbar, preprocess.as_is, GATED),
+        Step("crop/lowpass", zxing, preprocess.lowpass, CANDIDATE),
+        Step("crop/clahe", zxing, preprocess.local_contrast, CANDIDATE),
+        Step("crop/adaptive", zxing, preprocess.adaptive_crop, CANDIDATE),
+        Step("crop/closed", zxing, preprocess.closed, CANDIDATE),
+        Step("crop/upscale", zxing, preprocess.upscale_sharp, CANDIDATE),
+        Step("crop/deblur", zxing, preprocess.deblurred, CANDIDATE),
+        Step("crop/zbar", zbar, preprocess.as_is, CANDIDATE),
     ]
     if wechat_available():
-        steps.append(Step("wechat", WechatDecoder("wechat")))
+        steps.append(Step("wechat", WechatDecoder("wechat"), preprocess.as_is, GATED))
+    return {s.name: s for s in steps}
+
+
+# The camera's cascade, cheapest first. Members and order are measured (docs/scanning.md,
+# `make bench`): each wins codes the ones before it miss, on the zxing sample set or the
+# degradation set (degrade.py), with no misread anywhere.
+#     zxing            every frame, ~1 ms at 1280x720; also reports symbols it located but
+#                      could not decode: the gate for the heavy steps
+#     zxing/half       large, grainy codes (a photo of print, moire from a phone screen)
+#     zxing/centre2    a code held too far away: the middle of the frame at 2x
+#     zxing/adaptive   faint codes and uneven light (adaptive threshold)
+#   only when locate.py found a candidate (most empty frames have none):
+#     zbar/half        a second detector: codes whose finder patterns zxing-cpp misses
+#     crop/...         on the crop around the candidate: see preprocess.py
+DEFAULT_STEPS = ("zxing", "zxing/half", "zxing/centre2", "zxing/adaptive", "crop/lowpass",
+                 "crop/upscale", "crop/deblur", "crop/clahe", "zbar/half", "crop/zbar")
+
+
+def default_steps(names: Sequence[str] = DEFAULT_STEPS) -> list[Step]:
+    table = candidate_steps()
+    steps = [table[n] for n in names]
+    if "wechat" in table and "wechat" not in names:
+        steps.append(table["wechat"])       # only where OpenCV has it (opencv-contrib): never here
     return steps
 
 

@@ -73,3 +73,58 @@ def inverted(gray: np.ndarray) -> Prepared:
 
 PREPARATIONS = {"as_is": as_is, "half": half, "double": double, "centre_double": centre_double,
                 "adaptive": adaptive, "inverted": inverted}
+
+
+# -- preparations of a crop around a candidate (locate.py): cheap because the crop is small ----
+
+CROP_MAX_SIDE = 480       # an upscaled crop is kept below this (time grows with the area)
+
+
+def upscale_sharp(gray: np.ndarray) -> Prepared | None:
+    """A code held too far away (1.2-2 pixels per module): Lanczos up to ~4x, then an unsharp
+    mask so the modules get edges again. Bicubic alone leaves them too soft to binarise."""
+    side = max(gray.shape)
+    k = min(4.0, CROP_MAX_SIDE / side)
+    if k < 1.5:
+        return None
+    big = cv2.resize(gray, None, fx=k, fy=k, interpolation=cv2.INTER_LANCZOS4)
+    soft = cv2.GaussianBlur(big, (0, 0), 0.6 * k)
+    return cv2.addWeighted(big, 2.0, soft, -1.0, 0), 1.0 / k, ORIGIN
+
+
+def deblurred(gray: np.ndarray) -> Prepared | None:
+    """A code moved while the shutter was open: Wiener deconvolution along the blur the crop
+    itself shows (deblur.py). Crops larger than 600 px are not worth the FFT time."""
+    from .deblur import deblur_motion
+    if max(gray.shape) > 600 or min(gray.shape) < 32:
+        return None
+    return deblur_motion(gray), 1.0, ORIGIN
+
+
+def lowpass(gray: np.ndarray) -> Prepared:
+    """A phone screen filmed: the screen's pixel grid beats with the camera's into fine bands
+    across the modules; a Gaussian of ~2 pixels removes the bands and keeps modules of >= 5."""
+    return cv2.GaussianBlur(gray, (0, 0), 2.0), 1.0, ORIGIN
+
+
+def local_contrast(gray: np.ndarray) -> Prepared:
+    """Glare and shadow on one code: contrast-limited histogram equalisation in 8x8 tiles, so a
+    bright spot and the rest of the code each get their own threshold."""
+    return cv2.createCLAHE(clipLimit=3.0, tileGridSize=(8, 8)).apply(gray), 1.0, ORIGIN
+
+
+def adaptive_crop(gray: np.ndarray) -> Prepared:
+    """Adaptive threshold with a window of ~1/8 of the crop (a few modules)."""
+    block = max(3, (min(gray.shape) // 8) | 1)
+    return cv2.adaptiveThreshold(gray, 255, cv2.ADAPTIVE_THRESH_GAUSSIAN_C, cv2.THRESH_BINARY, block, 1), 1.0, ORIGIN
+
+
+def closed(gray: np.ndarray) -> Prepared:
+    """Thin or broken strokes (a worn print, a crease, moire bands): a morphological closing of
+    the dark modules -- on grey levels that is a 3x3 opening -- fills light gaps and specks
+    inside them, so a broken module reads as one."""
+    return cv2.morphologyEx(gray, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)), 1.0, ORIGIN
+
+
+PREPARATIONS.update({"upscale_sharp": upscale_sharp, "deblurred": deblurred, "lowpass": lowpass,
+                     "local_contrast": local_contrast, "adaptive_crop": adaptive_crop, "closed": closed})

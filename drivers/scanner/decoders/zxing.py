@@ -23,17 +23,23 @@ _ECI_MODIFIERS = {"2", "4", "6"}
 
 class ZxingDecoder:
     def __init__(self, name: str = "zxing", binarizer: str = "LocalAverage",
-                 formats=zxingcpp.BarcodeFormat.QRCode) -> None:
+                 formats=zxingcpp.BarcodeFormat.QRCode, locate_failures: bool = False) -> None:
         # QR only: codes on phones and paper in a hall are QR, and every extra (1-D) format
         # is time per frame and a chance to "read" a pattern on a sleeve.
         self.name = name
         self._binarizer = getattr(zxingcpp.Binarizer, binarizer)
         self._formats = formats
+        # locate_failures: also keep the corners of symbols found but not decoded (checksum
+        # failed): where the cascade's heavy steps should look (locate.py). Costs nothing extra.
+        self._return_errors = locate_failures
+        self.last_errors: tuple = ()
 
     def decode(self, gray: np.ndarray) -> list[RawCode]:
         found = zxingcpp.read_barcodes(gray, formats=self._formats, binarizer=self._binarizer,
-                                       text_mode=zxingcpp.TextMode.HexECI)
-        return [RawCode(b.bytes, eci_segments(b.text, b.bytes), _quad(b.position)) for b in found]
+                                       text_mode=zxingcpp.TextMode.HexECI,
+                                       return_errors=self._return_errors)
+        self.last_errors = tuple(_quad(b.position) for b in found if not b.valid)
+        return [RawCode(b.bytes, eci_segments(b.text, b.bytes), _quad(b.position)) for b in found if b.valid]
 
 
 def eci_segments(hex_eci: str, raw: bytes) -> tuple:

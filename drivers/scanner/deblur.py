@@ -1,0 +1,68 @@
+"""Undoing motion blur on a crop around a code: estimate the blur's direction and length from
+the image itself, then a Wiener deconvolution with that straight-line kernel.
+
+A hand moving a phone smears every edge into a ramp of the same length in the same direction.
+So (1) the gradient energy is lowest along the motion (edges across it are smeared flat), and
+(2) along that direction the derivative of the image is the difference of two copies of the
+sharp edges L pixels apart: its autocorrelation dips at lag L (Yitzhaky & Kopeika 1997).
+"""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from .synth import motion_kernel
+
+ANGLES = np.arange(0, 180, 7.5)
+MIN_LENGTH, MAX_LENGTH = 4, 40
+NOISE_TO_SIGNAL = 0.01       # Wiener's K: larger = smoother, fewer ringing artefacts
+
+
+def estimate_motion(gray: np.ndarray) -> tuple[float, int]:
+    """(direction in degrees, length in pixels) of the blur in `gray` (a crop around a code)."""
+    f = gray.astype(np.float32)
+    gx = cv2.Sobel(f, cv2.CV_32F, 1, 0, ksize=3)
+    gy = cv2.Sobel(f, cv2.CV_32F, 0, 1, ksize=3)
+    sxx, syy, sxy = float((gx * gx).mean()), float((gy * gy).mean()), float((gx * gy).mean())
+    # Energy of the derivative along angle a: sxx cos^2 + syy sin^2 + 2 sxy sin cos; its minimum
+    # is the structure tensor's smaller eigenvector, in closed form.
+    angle = 0.5 * np.degrees(np.arctan2(2 * sxy, sxx - syy)) + 90.0
+    angle = float(angle % 180)
+    return angle, _length(f, angle)
+
+
+def _length(f: np.ndarray, angle: float) -> int:
+    h, w = f.shape
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)     # motion direction -> x axis
+    r = cv2.warpAffine(f, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+    y0, y1, x0, x1 = h // 4, 3 * h // 4, w // 4, 3 * w // 4      # away from rotated borders
+    d = np.diff(r[y0:y1, x0:x1], axis=1)
+    d -= d.mean(axis=1, keepdims=True)
+    n = d.shape[1]
+    spec = np.fft.rfft(d, n=2 * n, axis=1)
+    ac = np.fft.irfft(spec * np.conj(spec), axis=1)[:, :n].sum(axis=0)
+    hi = min(MAX_LENGTH, n - 1)
+    if hi <= MIN_LENGTH:
+        return MIN_LENGTH
+    return int(np.argmin(ac[MIN_LENGTH:hi + 1]) + MIN_LENGTH)
+
+
+def wiener(gray: np.ndarray, psf: np.ndarray, k: float = NOISE_TO_SIGNAL) -> np.ndarray:
+    """Wiener deconvolution of `gray` by `psf` (sum 1), edges tapered against ringing."""
+    f = gray.astype(np.float32) / 255.0
+    pad = max(psf.shape)
+    f = cv2.copyMakeBorder(f, pad, pad, pad, pad, cv2.BORDER_REFLECT)
+    big = np.zeros_like(f)
+    ky, kx = psf.shape
+    big[:ky, :kx] = psf
+    big = np.roll(big, (-(ky // 2), -(kx // 2)), axis=(0, 1))
+    h = np.fft.rfft2(big)
+    g = np.fft.rfft2(f)
+    out = np.fft.irfft2(g * np.conj(h) / (np.abs(h) ** 2 + k), s=f.shape)
+    out = out[pad:-pad, pad:-pad]
+    return np.clip(out * 255.0, 0, 255).astype(np.uint8)
+
+
+def deblur_motion(gray: np.ndarray) -> np.ndarray:
+    angle, length = estimate_motion(gray)
+    return wiener(gray, motion_kernel(length, angle))
