@@ -28,7 +28,8 @@ def console_ctx(request: Request, s: DbSession) -> ConsoleContext:
         # A password someone else chose or saw: nothing but changing it (or logging out) until then.
         if api:
             raise HTTPException(403, "password change required")
-        raise HTTPException(303, "password change required", headers={"Location": "/console/password"})
+        raise HTTPException(303, "password change required",
+                            headers={"Location": "/console/password?next=" + quote(request.url.path)})
     return ctx
 
 

@@ -83,15 +83,14 @@ async def logout(request: Request, ctx: Ctx, s: DbSession):
     return resp
 
 
-def _password_page(request: Request, ctx, status_code: int = 200, error: str = ""):
+def _password_page(request: Request, ctx, next_: str, status_code: int = 200, error: str = ""):
     return render(request, "password.html", ctx, status_code=status_code, error=error,
-                  forced=ctx.user.must_change_password, min_password=auth.MIN_PASSWORD,
-                  next=_safe_next(request.query_params.get("next", "")))
+                  forced=ctx.user.must_change_password, min_password=auth.MIN_PASSWORD, next=_safe_next(next_))
 
 
 @router.get("/console/password")
 def password_form(request: Request, ctx: Ctx):
-    return _password_page(request, ctx)
+    return _password_page(request, ctx, request.query_params.get("next", ""))
 
 
 @router.post("/console/password")
@@ -102,5 +101,5 @@ async def password_submit(request: Request, ctx: Ctx, s: DbSession):
         auth.change_own_password(s, ctx, form.get("current", ""), form.get("password", ""), form.get("password2", ""))
     except AccountError as e:
         s.rollback()
-        return _password_page(request, ctx, 422, e.zh)
+        return _password_page(request, ctx, form.get("next", ""), 422, e.zh)
     return back_to(_safe_next(form.get("next", "")))

@@ -72,7 +72,7 @@ def test_a_new_account_must_change_its_password_before_anything_else(chall):
     assert r.status_code == 303 and r.headers["location"].startswith("/console/password")
     for path in PAGES:
         r = c.http.get(chall.base_url + path, allow_redirects=False, timeout=TIMEOUT)
-        assert r.status_code == 303 and r.headers["location"] == "/console/password", path
+        assert r.status_code == 303 and r.headers["location"] == f"/console/password?next={path}", path
     assert c.http.get(f"{chall.base_url}/console/api/terminals", timeout=TIMEOUT).status_code == 403
     page = c.get("/console/password")
     assert page.status_code == 200 and 'id="forced"' in page.text and "<nav>" not in page.text
