@@ -84,7 +84,7 @@ class SamSimulator:
         self.link = link                    # optional symlink kept pointing at the pty
         self._random = random.Random(seed)
         self._lock = threading.Lock()
-        self._card: IdentityCard | None = None
+        self._card: IdentityCard | bytes | None = None
         self._photo = FAKE_PHOTO
         self._fingerprint: bytes | None = None
         self._found = False         # a FIND succeeded since the card was placed
@@ -143,8 +143,11 @@ class SamSimulator:
         return self.start()
 
     # -- the card -----------------------------------------------------------------------------
-    def place_card(self, card: IdentityCard, photo: bytes = FAKE_PHOTO,
+    def place_card(self, card: IdentityCard | bytes, photo: bytes = FAKE_PHOTO,
                    fingerprint: bytes | None = None) -> None:
+        """`card`: an IdentityCard (encoded by card_text), or a 256-byte text block exactly as
+        a card returns it -- a dump from a real reader, or one assembled by hand from a
+        published layout, so that a test does not lean on our own encoder."""
         with self._lock:
             self._card, self._photo, self._fingerprint = card, photo, fingerprint
             self._found = self._selected = False
@@ -269,12 +272,13 @@ class SamSimulator:
                 return self._read_reply(command, card)
         return ga467.build_reply(Sw3.BAD_COMMAND)
 
-    def _read_reply(self, command, card: IdentityCard) -> bytes:
+    def _read_reply(self, command, card: IdentityCard | bytes) -> bytes:
+        raw = isinstance(card, (bytes, bytearray))
         if command == ga467.READ_NEW_ADDRESS:
-            if not card.new_address:
+            if raw or not card.new_address:
                 return ga467.build_reply(Sw3.NO_CONTENT)
             return ga467.build_reply(Sw3.OK, build_new_address(card.new_address))
-        text = encode_card_text(card)
+        text = bytes(card) if raw else encode_card_text(card)
         if command == ga467.READ_TEXT_PHOTO:
             return ga467.build_reply(Sw3.OK, build_read_data(text, self._photo))
         return ga467.build_reply(Sw3.OK, build_read_data(text, self._photo,
