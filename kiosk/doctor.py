@@ -114,8 +114,8 @@ def _reader(cfg, host: Host) -> Verdict:
     if cfg.idcard.driver == "sim":
         return Verdict(True, "身份证读卡器：模拟器（演示）")
     return _serial_device(host, "身份证读卡器", "idcard", cfg.idcard.port, cfg.idcard.baudrate,
-                          then="sudo -u kiosk /opt/bianmin/.venv/bin/kiosk --config /etc/bianmin/kiosk.toml "
-                               "device idcard 放一张身份证试读")
+                          then="试读一张身份证：sudo systemctl stop kiosk && sudo -u kiosk /opt/bianmin/.venv/bin/kiosk "
+                               "--config /etc/bianmin/kiosk.toml device idcard")
 
 
 def _scanner(cfg, host: Host) -> Verdict:
@@ -182,13 +182,19 @@ def _serial_device(host: Host, label: str, kind: str, port: str, baudrate: int, 
     if not dev.exists():
         return Verdict(False, f"{label} {port} 不存在", _absent_fix(host, label, kind, port))
     real = dev.resolve()
-    shown = f"{port}" + (f" → {_unroot(host, real)}" if real != dev else "")
-    usb = _usb_id_of_tty(host, real.name)
+    # udev's link is relative (bianmin-idcard -> ttyUSB0): that name is the one sysfs knows.
+    kernel_name = Path(os.readlink(dev)).name if dev.is_symlink() else dev.name
+    shown = port + (f" → {kernel_name}" if kernel_name != dev.name else "")
+    usb = _usb_id_of_tty(host, kernel_name)
     if usb:
         shown += f"（USB {usb}）"
     problem = _access_problem(host, real, want_write=True)
     if problem:
         return Verdict(False, f"{label} {shown}：{problem}", _permission_fix(host.account(), "dialout"))
+    holders = _holders(real) if host.root == Path("/") else []
+    if holders:
+        # Opening it now would toggle DTR under the running kiosk's feet: its being open is enough.
+        return Verdict(True, f"{label} {shown} 正由进程 {', '.join(holders)} 使用（kiosk 在运行）")
     err = _try_open_serial(dev, baudrate)
     if err is not None:
         return Verdict(False, f"{label} {shown} 打不开：{os.strerror(err)}", _open_fix(err, port))
@@ -252,6 +258,19 @@ def _usb_printer(host: Host, vendor: int, product: int) -> Verdict:
                    "usb_product_id）")
 
 
+def _holders(real: Path) -> list[str]:
+    """PIDs (with names) of the processes that have `real` open, from /proc/*/fd."""
+    found = []
+    for fd_dir in Path("/proc").glob("[0-9]*/fd"):
+        try:
+            if any(os.readlink(fd) == str(real) for fd in fd_dir.iterdir()):
+                pid = fd_dir.parent.name
+                found.append(f"{pid} {_read(fd_dir.parent / 'comm')}".strip())
+        except OSError:          # gone meanwhile, or not ours to look at
+            continue
+    return found
+
+
 def _usb_devices(host: Host) -> list[tuple[str, str]]:
     """("vvvv:pppp", product name) of every USB device plugged in, as `lsusb` would list them."""
     found = []
@@ -288,13 +307,6 @@ def _read(p: Path) -> str:
         return p.read_text().strip()
     except OSError:
         return ""
-
-
-def _unroot(host: Host, p: Path) -> str:
-    try:
-        return "/" + str(p.relative_to(host.root.resolve())) if host.root != Path("/") else str(p)
-    except ValueError:
-        return str(p)
 
 
 def _access_problem(host: Host, path: Path, want_write: bool) -> str:

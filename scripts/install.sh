@@ -1,0 +1,319 @@
+#!/usr/bin/env bash
+# Install or upgrade the kiosk on one terminal (docs/deploy.md). Run from an unpacked release:
+#
+#   sudo scripts/install.sh --hall https://hall.example.gov.cn --token-file T-0007.token
+#   sudo scripts/install.sh                 # again, later: upgrade in place, config and outbox kept
+#
+# Lays down: the system user `kiosk`, /opt/bianmin (the program, root-owned) with its venv built
+# from constraints.txt, /etc/bianmin/kiosk.toml (from config/kiosk.example.toml, hall URL,
+# terminal ID and token filled in; never overwritten once there), /etc/bianmin/kiosk.env, the udev
+# rules, /etc/modules-load.d/bianmin-kiosk.conf, the systemd units and the kiosk session files;
+# then it runs `kiosk doctor`. The outbox (/var/lib/bianmin-kiosk) is never touched except for its
+# owner and mode, so pending submissions survive any number of re-runs.
+#
+# --root DIR lays everything down under DIR instead of / (tests, image builds): users are added
+# with `useradd --root` (DIR/etc/passwd must exist), units enabled with `systemctl --root`, and
+# nothing is started, reloaded or installed from apt on this machine.
+set -euo pipefail
+
+SRC=$(cd "$(dirname "$0")/.." && pwd)
+ROOT=/
+HALL_URL=""
+TOKEN_FILE=""
+TERMINAL_ID=""
+PYTHON=""
+DO_APT=1
+DO_PIP=1
+DO_DOCTOR=1
+DOCTOR_PYTHON=""
+PIP_ARGS=()
+
+usage() {
+  cat <<'EOF'
+usage: sudo scripts/install.sh [--hall URL] [--token-file FILE] [--terminal-id ID] [options]
+
+  --hall URL           the hall server (https://...); required on the first install
+  --token-file FILE    the token from `hall terminal add` (the whole output of that command, or
+                       just the token); required on the first install
+  --terminal-id ID     the terminal's ID (default: read from the token file's "terminal ID enrolled")
+  --python PY          the Python (>= 3.11) for the venv (default: python3, else python3.11)
+  --wheelhouse DIR     install Python packages only from this folder (no network)
+  --no-apt             do not install the Debian/Ubuntu packages the kiosk needs
+  --root DIR           lay everything down under DIR (tests, images); nothing is started
+  --no-pip             (tests) create no venv and install no Python packages
+  --no-doctor          do not run `kiosk doctor` at the end
+  --doctor-python PY   (tests) run the final doctor with this Python instead of the venv's
+EOF
+}
+
+die() { echo "install.sh: $*" >&2; exit 2; }
+say() { echo "== $*"; }
+
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --hall) HALL_URL=${2:?}; shift 2 ;;
+    --token-file) TOKEN_FILE=${2:?}; shift 2 ;;
+    --terminal-id) TERMINAL_ID=${2:?}; shift 2 ;;
+    --python) PYTHON=${2:?}; shift 2 ;;
+    --wheelhouse) PIP_ARGS+=(--no-index --find-links "${2:?}"); shift 2 ;;
+    --no-apt) DO_APT=0; shift ;;
+    --root) ROOT=$(cd "${2:?}" && pwd); shift 2 ;;
+    --no-pip) DO_PIP=0; shift ;;
+    --no-doctor) DO_DOCTOR=0; shift ;;
+    --doctor-python) DOCTOR_PYTHON=${2:?}; shift 2 ;;
+    -h|--help) usage; exit 0 ;;
+    *) usage >&2; die "unknown option $1" ;;
+  esac
+done
+
+[ "$(id -u)" -eq 0 ] || die "run as root (sudo): it creates a user and writes to /etc and /opt"
+R=${ROOT%/}                       # prefix for every path written: "" for the real system
+REAL=1; [ -n "$R" ] && REAL=0
+
+APP=/opt/bianmin
+ETC=/etc/bianmin
+STATE=/var/lib/bianmin-kiosk
+CONFIG=$ETC/kiosk.toml
+RULES=/etc/udev/rules.d/99-bianmin-kiosk.rules
+MODULES=/etc/modules-load.d/bianmin-kiosk.conf
+UNITS=/etc/systemd/system
+
+# ---- what the first install needs ----------------------------------------------------------------
+FIRST=1; [ -f "$R$CONFIG" ] && FIRST=0
+TOKEN=""
+if [ -n "$TOKEN_FILE" ]; then
+  [ -r "$TOKEN_FILE" ] || die "--token-file $TOKEN_FILE: cannot read it"
+  # The token is the last non-empty line: a bare token file, or the saved output of `hall terminal add`.
+  TOKEN=$(grep -v '^[[:space:]]*$' "$TOKEN_FILE" | tail -n 1 | tr -d '[:space:]')
+  [[ "$TOKEN" =~ ^[A-Za-z0-9_.~+/=-]{16,}$ ]] || die "--token-file $TOKEN_FILE: its last line is not a token (16+ characters of letters, digits, -_.~+/=)"
+  if [ -z "$TERMINAL_ID" ]; then
+    TERMINAL_ID=$(sed -n 's/^terminal \([^ ]*\) enrolled.*/\1/p' "$TOKEN_FILE" | head -n 1)
+  fi
+fi
+if [ "$FIRST" -eq 1 ]; then
+  [ -n "$HALL_URL" ] || die "first install: --hall URL is required (the hall server's address)"
+  [ -n "$TOKEN" ] || die "first install: --token-file FILE is required (from \`hall terminal add\`)"
+  [ -n "$TERMINAL_ID" ] || die "first install: --terminal-id ID is required (the token file does not name it)"
+fi
+if [ -n "$HALL_URL" ]; then
+  [[ "$HALL_URL" =~ ^https?://[^[:space:]\"]+$ ]] || die "--hall $HALL_URL: expected http(s)://host[:port]"
+  case "$HALL_URL" in http://*) echo "install.sh: warning: --hall is plain http: submissions would cross the network unencrypted; use https (docs/deploy.md)" >&2 ;; esac
+fi
+[[ -z "$TERMINAL_ID" || "$TERMINAL_ID" =~ ^[A-Za-z0-9_.-]{1,64}$ ]] || die "--terminal-id $TERMINAL_ID: letters, digits, - _ . only"
+
+# ---- Debian/Ubuntu packages (real system only) ---------------------------------------------------
+# libgl1/libegl1: Kivy's GL; libmtdev1: Kivy's input probe; libzbar0: pyzbar; libusb-1.0-0: USB
+# printers; python3-venv: the venv. The kiosk session's packages come from deploy/session.packages.
+if [ "$REAL" -eq 1 ] && [ "$DO_APT" -eq 1 ]; then
+  pkgs="libgl1 libegl1 libmtdev1 libzbar0 libusb-1.0-0 python3-venv udev"
+  [ -f "$SRC/deploy/session.packages" ] && pkgs="$pkgs $(grep -v '^#' "$SRC/deploy/session.packages" | tr '\n' ' ')"
+  missing=()
+  for p in $pkgs; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    say "apt: installing ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  fi
+fi
+
+# ---- Python ---------------------------------------------------------------------------------------
+if [ -z "$PYTHON" ]; then
+  for p in python3 python3.13 python3.12 python3.11; do
+    if command -v "$p" >/dev/null && "$p" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then PYTHON=$p; break; fi
+  done
+  [ -n "$PYTHON" ] || die "no Python >= 3.11 (Ubuntu 22.04: sudo apt install python3.11 python3.11-venv, then --python python3.11)"
+fi
+"$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' || die "--python $PYTHON: Python >= 3.11 needed"
+
+# ---- the kiosk user -------------------------------------------------------------------------------
+# A system account without a login shell; home = the state directory. Group access to the devices
+# (dialout: serial reader/scanner, video: camera, lp: printer) instead of root.
+if [ "$REAL" -eq 1 ]; then
+  if ! id kiosk >/dev/null 2>&1; then
+    say "user: creating kiosk"
+    useradd --system --user-group --home-dir "$STATE" --no-create-home --shell /usr/sbin/nologin \
+            --comment "bianmin kiosk" kiosk
+  fi
+  for g in dialout video lp render; do
+    getent group "$g" >/dev/null && usermod -aG "$g" kiosk
+  done
+else
+  [ -f "$R/etc/passwd" ] && [ -f "$R/etc/group" ] || die "--root $ROOT: $ROOT/etc/passwd and $ROOT/etc/group must exist"
+  if ! grep -q '^kiosk:' "$R/etc/passwd"; then
+    say "user: creating kiosk under $ROOT"
+    useradd --root "$ROOT" --system --user-group --home-dir "$STATE" --no-create-home \
+            --shell /usr/sbin/nologin --comment "bianmin kiosk" kiosk
+  fi
+  for g in dialout video lp render; do
+    grep -q "^$g:" "$R/etc/group" && usermod --root "$ROOT" -aG "$g" kiosk
+  done
+fi
+KUID=$(awk -F: '$1 == "kiosk" {print $3}' "$R/etc/passwd")
+KGID=$(awk -F: '$1 == "kiosk" {print $4}' "$R/etc/passwd")
+[ -n "$KUID" ] && [ -n "$KGID" ] || die "user kiosk missing from $R/etc/passwd after useradd"
+
+# ---- stop the running kiosk before its files change (upgrade) -------------------------------------
+WAS_ACTIVE=0
+if [ "$REAL" -eq 1 ] && command -v systemctl >/dev/null && systemctl is-active --quiet kiosk.service 2>/dev/null; then
+  WAS_ACTIVE=1
+  say "stopping kiosk.service (SIGTERM: the app closes its outbox cleanly; pending submissions stay)"
+  systemctl stop kiosk.service
+fi
+
+# ---- /opt/bianmin: the program ---------------------------------------------------------------------
+# Only what a terminal runs: no tests, no venv of the source tree, no demo output. From git's list
+# of files when the source is a checkout, so a stray local file is never shipped.
+PARTS="kiosk drivers screens hall assets config docs systemd scripts deploy pyproject.toml constraints.txt README.md LICENSE"
+say "program: $APP"
+stage="$R$APP.new"
+rm -rf "$stage"; mkdir -p "$stage"
+(
+  cd "$SRC"
+  present=(); for p in $PARTS; do [ -e "$p" ] && present+=("$p"); done
+  if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+    git ls-files -z --cached -- "${present[@]}" | while IFS= read -r -d '' f; do [ -e "$f" ] && printf '%s\0' "$f"; done \
+      | tar --exclude='__pycache__' --exclude='*.pyc' --null -T - -cf -
+  else
+    tar -cf - --exclude='__pycache__' --exclude='*.pyc' --exclude='*.egg-info' "${present[@]}"
+  fi
+) | tar -C "$stage" -xf - --no-same-owner
+git -C "$SRC" describe --always --dirty 2>/dev/null > "$stage/RELEASE" || echo "unknown" > "$stage/RELEASE"
+chown -R 0:0 "$stage"
+chmod -R u=rwX,go=rX "$stage"
+chmod 0755 "$stage"/scripts/*.sh
+mkdir -p "$R$APP"
+chmod 0755 "$R$APP"
+# Swap in the new tree, keeping the venv (.venv) and the pip stamp; the old tree goes in one move.
+old="$R$APP.old"; rm -rf "$old"; mkdir -p "$old"
+for entry in "$R$APP"/* "$R$APP"/.[!.]*; do
+  [ -e "$entry" ] || continue
+  case "$(basename "$entry")" in .venv) ;; *) mv "$entry" "$old/" ;; esac
+done
+for entry in "$stage"/* "$stage"/.[!.]*; do [ -e "$entry" ] && mv "$entry" "$R$APP/"; done
+rm -rf "$stage" "$old"
+
+# ---- the venv -------------------------------------------------------------------------------------
+# Rebuilt only when pyproject.toml/constraints.txt or the Python changed (a stamp, as in
+# scripts/bootstrap.sh); the project itself is installed editable so assets/ is found beside it.
+if [ "$DO_PIP" -eq 1 ]; then
+  venv="$R$APP/.venv"
+  want=$( (cat "$R$APP/pyproject.toml" "$R$APP/constraints.txt"; "$PYTHON" -c 'import sys; print(sys.version)') | sha256sum | cut -d' ' -f1)
+  if [ -x "$venv/bin/python" ] && ! "$venv/bin/python" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+    rm -rf "$venv"
+  fi
+  if [ ! -f "$venv/.install-stamp" ] || [ "$(cat "$venv/.install-stamp")" != "$want" ]; then
+    [ -f "$venv/.install-stamp" ] && [ "$REAL" -eq 1 ] && say "venv: dependencies changed, reinstalling"
+    if [ -n "$R" ] || [ ! -x "$venv/bin/python" ]; then
+      # Under --root the venv's paths must be the final ones: build it at $R/opt/bianmin/.venv
+      # (its scripts then name $R/...; docs/deploy.md says why an image build re-runs this on target).
+      "$PYTHON" -m venv --clear "$venv"
+    fi
+    say "venv: pip install -c constraints.txt -e $APP"
+    "$venv/bin/pip" install -q --disable-pip-version-check "${PIP_ARGS[@]}" -c "$R$APP/constraints.txt" -e "$R$APP"
+    # Byte-compile now: at run time /opt is read-only (ProtectSystem=strict).
+    "$venv/bin/python" -m compileall -q "$R$APP/kiosk" "$R$APP/drivers" "$R$APP/screens" "$R$APP/hall" >/dev/null
+    echo "$want" > "$venv/.install-stamp"
+  else
+    say "venv: up to date"
+  fi
+  chown -R 0:0 "$venv"
+fi
+
+# ---- /etc/bianmin: configuration (kept once there) --------------------------------------------------
+install -d -o 0 -g "$KGID" -m 0750 "$R$ETC"
+if [ "$FIRST" -eq 1 ]; then
+  say "config: $CONFIG (from config/kiosk.example.toml)"
+  tmp=$(mktemp)
+  # The example's three per-terminal values are replaced; every other line stays as documented.
+  TOKEN="$TOKEN" HALL_URL="$HALL_URL" TERMINAL_ID="$TERMINAL_ID" "$PYTHON" - "$R$APP/config/kiosk.example.toml" "$tmp" <<'PY'
+import os, re, sys
+src, dst = sys.argv[1], sys.argv[2]
+text = open(src, encoding="utf-8").read()
+values = {("terminal", "id"): os.environ["TERMINAL_ID"], ("hall", "url"): os.environ["HALL_URL"],
+          ("hall", "token"): os.environ["TOKEN"]}
+out, table, done = [], "", set()
+for line in text.splitlines(keepends=True):
+    m = re.match(r"\s*\[([a-z_]+)\]", line)
+    if m:
+        table = m.group(1)
+    k = re.match(r"(\s*)([a-z_]+)(\s*=\s*)\"[^\"]*\"(.*)", line)
+    if k and (table, k.group(2)) in values:
+        value = values[(table, k.group(2))].replace("\\", "\\\\").replace('"', '\\"')
+        line = f'{k.group(1)}{k.group(2)}{k.group(3)}"{value}"{k.group(4)}\n'
+        done.add((table, k.group(2)))
+    out.append(line)
+missing = set(values) - done
+if missing:
+    sys.exit(f"config/kiosk.example.toml has no {sorted(missing)}: cannot fill it in")
+open(dst, "w", encoding="utf-8").write("".join(out))
+PY
+  install -o 0 -g "$KGID" -m 0640 "$tmp" "$R$CONFIG"      # holds the token: root writes, kiosk reads
+  rm -f "$tmp"
+else
+  say "config: $CONFIG kept"
+  if [ -n "$HALL_URL$TOKEN$TERMINAL_ID" ]; then
+    echo "install.sh: note: $CONFIG already exists and is kept as it is; --hall/--token-file/--terminal-id were not applied (edit the file to change them)" >&2
+  fi
+  chown 0:"$KGID" "$R$CONFIG"; chmod 0640 "$R$CONFIG"
+fi
+# The newest example beside it, to compare after an upgrade (like dpkg's .dpkg-dist).
+install -o 0 -g 0 -m 0644 "$R$APP/config/kiosk.example.toml" "$R$ETC/kiosk.example.toml"
+if [ ! -f "$R$ETC/kiosk.env" ]; then
+  install -o 0 -g "$KGID" -m 0640 "$R$APP/systemd/kiosk.env.example" "$R$ETC/kiosk.env"
+fi
+
+# ---- state: the outbox lives here; created if missing, never emptied -----------------------------
+install -d -m 0755 "$R/var/lib"
+if [ -d "$R$STATE" ]; then
+  say "state: $STATE kept ($(find "$R$STATE" -maxdepth 1 -name 'outbox.sqlite3*' | wc -l) outbox file(s))"
+else
+  mkdir "$R$STATE"
+fi
+chown -R "$KUID:$KGID" "$R$STATE"
+chmod 0700 "$R$STATE"
+
+# ---- udev rules, modules, systemd units, kiosk session --------------------------------------------
+install -d -m 0755 "$R/etc/udev/rules.d" "$R/etc/modules-load.d" "$R$UNITS"
+install -o 0 -g 0 -m 0644 "$R$APP/systemd/99-bianmin-kiosk.rules" "$R$RULES"
+# Load the serial/camera drivers at boot: DeviceAllow=char-ttyUSB etc. are resolved from
+# /proc/devices when kiosk.service starts, so the driver must be there before, not at first plug.
+printf '# bianmin kiosk: DeviceAllow=char-* in kiosk.service needs these at boot\nusbserial\ncdc_acm\nvideodev\n' > "$R$MODULES"
+chmod 0644 "$R$MODULES"; chown 0:0 "$R$MODULES"
+install -o 0 -g 0 -m 0644 "$R$APP/systemd/kiosk.service" "$R$UNITS/kiosk.service"
+# The kiosk session (another folder of the release): every unit/drop-in it ships, same layout.
+if [ -f "$R$APP/deploy/install-session.sh" ]; then
+  ROOT="$ROOT" APP="$APP" KIOSK_UID="$KUID" KIOSK_GID="$KGID" bash "$R$APP/deploy/install-session.sh"
+fi
+
+# ---- start ---------------------------------------------------------------------------------------
+if [ "$REAL" -eq 1 ]; then
+  udevadm control --reload 2>/dev/null || true
+  udevadm trigger --action=add --subsystem-match=tty --subsystem-match=usb --subsystem-match=video4linux 2>/dev/null || true
+  for m in usbserial cdc_acm videodev; do modprobe -q "$m" 2>/dev/null || true; done
+  systemctl daemon-reload
+  systemctl enable kiosk.service >/dev/null
+  if [ "$WAS_ACTIVE" -eq 1 ] || [ "$FIRST" -eq 0 ]; then
+    say "starting kiosk.service"
+    systemctl start kiosk.service || echo "install.sh: kiosk.service did not start: journalctl -u kiosk -b" >&2
+  fi
+else
+  systemctl --root="$ROOT" enable kiosk.service >/dev/null 2>&1 || die "systemctl --root=$ROOT enable kiosk.service failed"
+fi
+
+# ---- the verdict -----------------------------------------------------------------------------------
+echo "installed: $(cat "$R$APP/RELEASE") in $APP (config $CONFIG, outbox $STATE)"
+if [ "$DO_DOCTOR" -eq 1 ]; then
+  say "kiosk doctor"
+  py=${DOCTOR_PYTHON:-$R$APP/.venv/bin/python}
+  if (cd "$R$APP" && "$py" -m kiosk.doctor --config "$R$CONFIG" --root "$ROOT"); then
+    echo "kiosk doctor: all checks passed"
+  else
+    echo "kiosk doctor found problems: fix the [FAIL] lines above, then run" \
+         "sudo $APP/.venv/bin/kiosk --config $CONFIG doctor  (docs/deploy.md, Troubleshooting)"
+  fi
+fi
+if [ "$FIRST" -eq 1 ] && [ "$REAL" -eq 1 ]; then
+  echo "next: check the devices with kiosk doctor, then reboot (the kiosk session starts on tty1)"
+fi

@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# Remove the kiosk from a terminal (docs/deploy.md, "Uninstall").
+#
+#   sudo /opt/bianmin/scripts/uninstall.sh               # refuses while submissions are pending
+#   sudo /opt/bianmin/scripts/uninstall.sh --keep-data   # removes the program, keeps outbox + config
+#
+# Pending submissions (outbox rows not yet acknowledged by the hall) are citizens' applications:
+# by default this refuses to remove anything while there are any, and leaves the kiosk running so
+# it can send them. --keep-data removes the program but keeps /var/lib/bianmin-kiosk and
+# /etc/bianmin (a later install.sh picks them up and sends what is pending). Only
+# --discard-pending N, naming how many will be destroyed, deletes them.
+# Exit codes: 0 removed, 3 refused (pending submissions), 2 usage error.
+set -euo pipefail
+
+ROOT=/
+KEEP=0
+DISCARD=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --root) ROOT=$(cd "${2:?}" && pwd); shift 2 ;;
+    --keep-data) KEEP=1; shift ;;
+    --discard-pending) DISCARD=${2:?}; shift 2 ;;
+    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    *) echo "uninstall.sh: unknown option $1" >&2; exit 2 ;;
+  esac
+done
+[ "$(id -u)" -eq 0 ] || { echo "uninstall.sh: run as root (sudo)" >&2; exit 2; }
+R=${ROOT%/}
+REAL=1; [ -n "$R" ] && REAL=0
+APP=/opt/bianmin
+STATE=/var/lib/bianmin-kiosk
+OUTBOX=$STATE/outbox.sqlite3
+
+# Pending rows, read with Python's sqlite3 (sqlite3 the program is not installed on a terminal).
+pending() {
+  local py=python3
+  [ -x "$R$APP/.venv/bin/python" ] && py="$R$APP/.venv/bin/python"
+  "$py" - "$R$OUTBOX" <<'PY'
+import sqlite3, sys
+from pathlib import Path
+path = Path(sys.argv[1])
+if not path.exists():
+    print(0); sys.exit(0)
+db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)   # read-only: never change the outbox here
+try:
+    print(db.execute("SELECT count(*) FROM outbox WHERE state = 'pending'").fetchone()[0])
+except sqlite3.OperationalError:                         # no table yet: nothing was ever queued
+    print(0)
+PY
+}
+
+# Stop the kiosk first so nothing is added meanwhile; start it again if we refuse.
+WAS_ACTIVE=0
+if [ "$REAL" -eq 1 ] && systemctl is-active --quiet kiosk.service 2>/dev/null; then
+  WAS_ACTIVE=1
+  systemctl stop kiosk.service
+fi
+n=$(pending)
+if [ "$n" -gt 0 ] && [ "$KEEP" -eq 0 ] && [ "$DISCARD" != "$n" ]; then
+  [ "$WAS_ACTIVE" -eq 1 ] && systemctl start kiosk.service
+  cat >&2 <<EOF
+uninstall.sh: refused: $n submission(s) in $OUTBOX have not reached the hall yet.
+  - connect the terminal to the hall and wait: the kiosk (running again) sends them by itself;
+    run this again when \`kiosk doctor\` / the hall console shows 0 pending;
+  - or keep them: uninstall.sh --keep-data (program removed; outbox and config stay for a reinstall);
+  - or destroy them, knowingly: uninstall.sh --discard-pending $n
+EOF
+  exit 3
+fi
+
+echo "== removing kiosk.service, the session files, udev rules, modules list"
+if [ "$REAL" -eq 1 ]; then
+  systemctl disable kiosk.service >/dev/null 2>&1 || true
+else
+  systemctl --root="$ROOT" disable kiosk.service >/dev/null 2>&1 || true
+fi
+if [ -f "$R$APP/deploy/uninstall-session.sh" ]; then
+  ROOT="$ROOT" APP="$APP" bash "$R$APP/deploy/uninstall-session.sh"
+fi
+rm -f "$R/etc/systemd/system/kiosk.service" "$R/etc/udev/rules.d/99-bianmin-kiosk.rules" \
+      "$R/etc/modules-load.d/bianmin-kiosk.conf"
+echo "== removing $APP"
+rm -rf "$R$APP"
+if [ "$KEEP" -eq 1 ]; then
+  echo "kept: $STATE ($n pending) and /etc/bianmin; the user kiosk stays as their owner"
+else
+  rm -rf "$R$STATE" "$R/etc/bianmin"
+  if [ "$REAL" -eq 1 ]; then
+    id kiosk >/dev/null 2>&1 && userdel kiosk
+  else
+    grep -q '^kiosk:' "$R/etc/passwd" && userdel --root "$ROOT" kiosk
+  fi
+  [ -n "$DISCARD" ] && echo "discarded $DISCARD pending submission(s), as asked"
+fi
+if [ "$REAL" -eq 1 ]; then
+  systemctl daemon-reload
+  udevadm control --reload 2>/dev/null || true
+fi
+echo "uninstalled"
