@@ -39,6 +39,10 @@ stamp=.venv/.bootstrap-stamp
 want=$(cat pyproject.toml constraints.txt | sha256sum | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "bootstrap: installing Python dependencies (pinned in constraints.txt)"
+  # Only one opencv-* wheel may own cv2/: a venv from before the switch to contrib has the plain one.
+  if .venv/bin/pip show -q opencv-python-headless >/dev/null 2>&1; then
+    .venv/bin/pip uninstall -y -q opencv-python-headless
+  fi
   .venv/bin/pip install -q --disable-pip-version-check -c constraints.txt -e '.[test]'
   echo "$want" > "$stamp"
 fi
