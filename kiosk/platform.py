@@ -61,6 +61,11 @@ class HallHttpClient:
             # No redirects followed: the hall's API has none, and one could lead off the hall
             # (or to http://) with the applicant's data in the body.
             r = self._http.request(method, self._base + path, timeout=self._timeout, allow_redirects=False, **kw)
+        except requests.exceptions.SSLError as e:
+            # The technician's clue (expired, wrong host, unknown CA, pin): the screen only says
+            # the network is down, and the outbox keeps the submission.
+            log.warning("TLS to the hall failed: %s", _tls_reason(e))
+            raise HallUnavailable(f"{method} {path}: SSLError") from e
         except requests.RequestException as e:
             raise HallUnavailable(f"{method} {path}: {type(e).__name__}") from e
         if 300 <= r.status_code < 400 and r.status_code != 304:
@@ -188,6 +193,20 @@ def _hall_epoch(r: requests.Response) -> float | None:
         return email.utils.parsedate_to_datetime(r.headers["Date"]).timestamp() + 0.5
     except (KeyError, TypeError, ValueError):
         return None
+
+
+def _tls_reason(e: BaseException) -> str:
+    """The innermost error's words (requests wraps ssl's in urllib3's MaxRetryError and SSLError)."""
+    seen = set()
+    while id(e) not in seen:
+        seen.add(id(e))
+        reason = getattr(e, "reason", None)
+        nxt = reason if isinstance(reason, BaseException) else (e.args[0] if e.args and isinstance(
+            e.args[0], BaseException) else e.__cause__)
+        if nxt is None:
+            break
+        e = nxt
+    return str(e)[:300]
 
 
 def _detail(r: requests.Response) -> str:

@@ -3,7 +3,7 @@
 Halls run on a government intranet, often with a certificate from their own CA or a self-signed
 one, so the kiosk can trust exactly that: `ca_file` (the hall's CA, PEM: chain and host name are
 checked) and/or `pin_sha256` (the hall's certificate itself: checked right after the handshake,
-before a single byte of the request is written). A pin is either
+before a single byte of the request is written; with a pin alone its dates are checked too). A pin is either
 
     "sha256//<base64>"        SHA-256 of the certificate's public key (SPKI), as curl's
                               --pinnedpubkey: survives a renewal that keeps the key;
@@ -23,6 +23,7 @@ import base64
 import binascii
 import hashlib
 import ssl
+import time
 from dataclasses import dataclass
 
 from requests.adapters import HTTPAdapter
@@ -36,7 +37,8 @@ class PinError(ValueError):
 
 
 class PinMismatch(ssl.SSLCertVerificationError):
-    pass
+    def __str__(self) -> str:          # ssl errors made by hand print as a tuple otherwise
+        return str(self.args[0]) if self.args else "pin mismatch"
 
 
 @dataclass(frozen=True)
@@ -106,16 +108,34 @@ def pins_of(cert_der: bytes) -> tuple[str, str]:
     return spki, ":".join(fp[i:i + 2] for i in range(0, 64, 2))
 
 
-def _pinned_connection(pins: tuple[Pin, ...]) -> type[HTTPSConnection]:
+def expired(cert_der: bytes, now: float) -> str:
+    """Why a certificate is not valid at `now` (epoch seconds), or "" if it is."""
+    import datetime as dt
+
+    from cryptography import x509
+    cert = x509.load_der_x509_certificate(cert_der)
+    at = dt.datetime.fromtimestamp(now, dt.timezone.utc)
+    if at > cert.not_valid_after_utc:
+        return f"certificate expired on {cert.not_valid_after_utc:%Y-%m-%d %H:%M} UTC"
+    if at < cert.not_valid_before_utc:
+        return f"certificate not valid before {cert.not_valid_before_utc:%Y-%m-%d %H:%M} UTC"
+    return ""
+
+
+def _pinned_connection(pins: tuple[Pin, ...], check_dates: bool) -> type[HTTPSConnection]:
     class PinnedConnection(HTTPSConnection):
         def connect(self) -> None:
             super().connect()        # TCP + TLS handshake (+ CA and host name check with a CA file)
             der = self.sock.getpeercert(binary_form=True)
+            problem = ""
             if not der or not any(p.matches(der) for p in pins):
                 spki, fp = pins_of(der) if der else ("none", "none")
+                problem = f"the hall's certificate matches no pinned key (it has {spki}, certificate fingerprint {fp})"
+            elif check_dates:        # a pin without a CA file: OpenSSL checked no dates
+                problem = expired(der, time.time())
+            if problem:
                 self.close()         # before any request byte is written
-                raise PinMismatch(f"the hall's certificate matches no pinned key (it has {spki}, "
-                                  f"certificate fingerprint {fp})")
+                raise PinMismatch(problem)
             self.is_verified = True  # verified by its pin (urllib3 warns about unverified ones)
 
     return PinnedConnection
@@ -126,12 +146,14 @@ class HallAdapter(HTTPAdapter):
 
     def __init__(self, tls: HallTls, **kw):
         self._pins = tls.pins
+        self._check_dates = not tls.ca_file
         super().__init__(**kw)
 
     def init_poolmanager(self, *args, **kw) -> None:
         super().init_poolmanager(*args, **kw)
         if self._pins:
-            pool = type("PinnedPool", (HTTPSConnectionPool,), {"ConnectionCls": _pinned_connection(self._pins)})
+            conn = _pinned_connection(self._pins, self._check_dates)
+            pool = type("PinnedPool", (HTTPSConnectionPool,), {"ConnectionCls": conn})
             self.poolmanager.pool_classes_by_scheme = {"http": HTTPConnectionPool, "https": pool}
 
 
