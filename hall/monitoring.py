@@ -55,6 +55,9 @@ def assess(snapshot: dict) -> tuple[str, str]:
     pending = snapshot.get("outbox_pending") or 0
     if pending >= OUTBOX_AMBER:
         amber.append(f"待上传 {pending} 件")
+    text, off = clock_text(snapshot)
+    if off:                 # the kiosk stamps receipts with the hall's time meanwhile: amber, not red
+        amber.append(text)
     if snapshot.get("paper") == "out" and not any("缺纸" in r for r in red):
         red.append("打印机缺纸")
     if red:
@@ -62,6 +65,24 @@ def assess(snapshot: dict) -> tuple[str, str]:
     if amber:
         return "amber", "；".join(amber)
     return "green", "正常"
+
+
+CLOCK_OFF_S = 300           # the terminal's clock differs from the hall's by more: flagged (no NTP?)
+
+
+def clock_text(snapshot: dict) -> tuple[str, bool]:
+    """(the terminal's clock in words, is it off by more than CLOCK_OFF_S). The kiosk measures
+    the offset against the hall's time in heartbeat replies (kiosk.clock.HallTime) and reports
+    it from its second heartbeat on; hall minus terminal, so negative = the terminal is fast."""
+    offset = snapshot.get("clock_offset_s")
+    if not isinstance(offset, (int, float)) or isinstance(offset, bool):
+        return "未测量", False
+    if abs(offset) <= CLOCK_OFF_S:
+        return f"准确（相差 {abs(offset):.1f} 秒）" if abs(offset) < 60 else f"相差 {abs(offset) / 60:.0f} 分钟", False
+    fast = "快" if offset < 0 else "慢"
+    minutes = abs(offset) / 60
+    amount = f"{minutes / 60:.1f} 小时" if minutes >= 120 else f"{minutes:.0f} 分钟"
+    return f"本机时钟{fast} {amount}", True
 
 
 def offline_text(received_at: dt.datetime | None, now: dt.datetime) -> str:
@@ -237,4 +258,5 @@ def terminal_view(t: db.Terminal, hb: db.Heartbeat | None, now: dt.datetime) -> 
             "level": "red" if t.revoked else level, "reason": "已停用" if t.revoked else reason,
             "last_heartbeat": china_time(hb.received_at) if hb else None,
             "screen": snap.get("screen", ""), "app_version": snap.get("app_version", ""),
+            "clock_text": clock_text(snap)[0], "clock_off": clock_text(snap)[1],
             "outbox_pending": snap.get("outbox_pending", 0), "paper": paper_state(snap) if hb else "unknown"}

@@ -149,6 +149,11 @@ class HeartbeatIn(_Strict):
     today: dict[Str(32, min_length=1), int] = Field(default_factory=dict, max_length=16,
                                                     description="today's counts, e.g. sessions, applications, prints")
     last_error: Str(500) = ""
+    clock_offset_s: float | None = Field(default=None, ge=-1e9, le=1e9, allow_inf_nan=False,
+                                         description="hall time minus terminal time, seconds, as the terminal "
+                                                     "measured it against X-Hall-Time (negative: terminal fast)")
+    clock_rtt_s: float | None = Field(default=None, ge=0, le=3600, allow_inf_nan=False,
+                                      description="the round trip of that measurement (its error is half of it)")
 
     @model_validator(mode="after")
     def _shallow_extras(self):

@@ -41,7 +41,7 @@ function setText(node, text) { if (node.textContent !== text) node.textContent =
 // mousedown on the old element and its mouseup on a new one.
 function makeTile(t) {
   return el("a", { "data-terminal": t.id }, el("span", { class: "state" }), el("strong", { class: "name" }),
-            el("span", { class: "where" }), el("span", { class: "reason" }));
+            el("span", { class: "where" }), el("span", { class: "reason" }), el("span", { class: "version" }));
 }
 
 function updateTile(a, t) {
@@ -52,6 +52,7 @@ function updateTile(a, t) {
   setText(a.querySelector(".name"), t.name);
   setText(a.querySelector(".where"), t.id + " · " + t.location);
   setText(a.querySelector(".reason"), t.reason);
+  setText(a.querySelector(".version"), "版本 " + (t.app_version || "—"));
   return a;
 }
 
@@ -99,6 +100,10 @@ function renderTerminal(t) {
   document.getElementById("last-heartbeat").textContent = t.last_heartbeat ? when(t.last_heartbeat) : "从未";
   document.getElementById("screen").textContent = t.screen || "—";
   document.getElementById("outbox").textContent = t.outbox_pending + " 件";
+  document.getElementById("version").textContent = t.app_version || "—";
+  const clock = document.getElementById("clock");
+  clock.textContent = t.clock_text;
+  clock.classList.toggle("flag", t.clock_off);
   rows(document.querySelector("#commands tbody"), t.commands, c =>
     el("tr", { "data-command": c.id, class: "cmd-" + c.state }, el("td", {}, when(c.created_at)), el("td", {}, c.kind_text),
        el("td", {}, c.text), el("td", {}, c.created_by), el("td", { class: "cmd-state" }, c.state_text)), "暂无指令", 5);
