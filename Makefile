@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 PY := .venv/bin/python
 
-.PHONY: bootstrap demo test bench clean
+.PHONY: bootstrap demo test bench fuzz clean
 
 bootstrap:
 	@scripts/bootstrap.sh
@@ -22,6 +22,10 @@ test: bootstrap
 
 bench: bootstrap
 	@for b in tests/bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+# 10^6 fuzz inputs over every input parser (issue #12; a few thousand per target run in `make test`).
+fuzz: bootstrap
+	$(PY) tests/bench/bench_fuzz.py
 
 clean:
 	rm -rf demo-out test-out var .pytest_cache

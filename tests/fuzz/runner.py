@@ -50,6 +50,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--artifacts", default=".")
     ap.add_argument("--rss-limit-mb", type=int, default=2048)
+    ap.add_argument("--workdir", default="", help="where the corpus grows (default: a new temporary directory)")
     args = ap.parse_args(argv)
 
     import atheris
@@ -63,7 +64,7 @@ def main(argv: list[str] | None = None) -> None:
     if target.setup:            # after instrumenting: a hall started here runs the instrumented code
         target.setup()
 
-    work = Path(tempfile.mkdtemp(prefix=f"fuzz-{target.name}-"))
+    work = Path(tempfile.mkdtemp(prefix=f"fuzz-{target.name}-", dir=args.workdir or None))
     corpus = work / "corpus"
     corpus.mkdir()
     for i, seed in enumerate(target.seeds()):

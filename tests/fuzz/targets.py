@@ -366,12 +366,12 @@ TARGETS: dict[str, Target] = {t.name: t for t in (
     Target("credit_import", _credit, _credit_seeds, ("hall.credit_import",), "ImportError_; check() never raises",
            100_000, max_len=8000, dictionary=(b"\"subjects\"", b"\"penalties\"", b",", b"\"\"", b"\r\n", b"\x00")),
     Target("hall_bodies", _bodies, _bodies_seeds, ("hall.schemas",),
-           "pydantic ValidationError (json.loads errors before it)", 200_000, max_len=16_000,
+           "pydantic ValidationError (json.loads errors before it)", 160_000, max_len=16_000,
            dictionary=_JSON_WORDS),
     Target("hall_http", lambda data: _http().run(data), lambda: _http().seeds(),
            ("hall.schemas", "hall.routers.applications", "hall.routers.credit", "hall.routers.evaluations",
             "hall.routers.terminals", "hall.applications", "hall.credit"),
-           "any 4xx with a JSON detail (413 plain text); never 5xx", 20_000, max_len=65_000,
+           "any 4xx with a JSON detail (413 plain text); never 5xx", 50_000, max_len=65_000,
            dictionary=_JSON_WORDS, setup=lambda: _http().setup()),
 )}
 
