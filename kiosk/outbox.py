@@ -49,6 +49,9 @@ class SqliteOutbox:
         self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")   # a power cut must not lose an acknowledged enqueue
+        # Privacy: a delivered payload must survive neither in free pages (zeroed, whatever the
+        # SQLite build's default) nor in the WAL (truncated after each delivery, see mark_sent).
+        self._db.execute("PRAGMA secure_delete=ON")
         self._db.executescript(_SCHEMA)
 
     def enqueue(self, key: str, kind: str, payload: dict) -> None:
@@ -104,6 +107,8 @@ class SqliteOutbox:
         with self._lock:
             self._db.execute("UPDATE outbox SET state='sent', payload=NULL, result=? WHERE key=?",
                              (json.dumps(result, ensure_ascii=False), key))
+            # The WAL still holds the payload as inserted: move the pages home and empty it.
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def mark_rejected(self, key: str, error: str) -> None:
         # Kept with its payload so staff can see and re-enter it; never retried automatically.
