@@ -207,3 +207,72 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
+
+
+# -- scoring a reader on the set ---------------------------------------------------------------
+
+@dataclass
+class Score:
+    """Per degradation: frames, exact reads, misreads (a wrong payload passed on), and wrong
+    reads held back unconfirmed (caught by confirm.py: they never reach the application)."""
+    frames: int = 0
+    exact: int = 0
+    misread: int = 0
+    held_wrong: int = 0
+    names_misread: list = None
+
+    def add(self, outcome: str, name: str = "") -> None:
+        self.frames += 1
+        if outcome == "exact":
+            self.exact += 1
+        elif outcome == "misread":
+            self.misread += 1
+            self.names_misread = (self.names_misread or []) + [name]
+        elif outcome == "held_wrong":
+            self.held_wrong += 1
+
+
+def judge_codes(payload: bytes, accepted: list[bytes], held: list[bytes] = ()) -> str:
+    """"exact" | "misread" | "held_wrong" | "unread" for what a reader gave on one frame: the
+    first (largest) accepted payload counts; any other accepted payload is a misread too."""
+    if accepted:
+        return "exact" if all(a == payload for a in accepted) else "misread"
+    if any(h != payload for h in held):
+        return "held_wrong"
+    return "unread"
+
+
+def score_pipeline(pipeline, frames) -> dict[str, Score]:
+    """The camera pipeline as a camera would see each scene: the frame, and when its read is
+    pending confirmation (confirm.py), the camera's next frame of the same scene.
+    `frames`: iterable of (item, gray frame)."""
+    scores: dict[str, Score] = {}
+    for it, gray in frames:
+        scan = pipeline.process_still(gray)
+        if not scan.codes and scan.pending:
+            scan2 = pipeline.process_still(it.frame(next_frame=1), next_frame=True)
+            if scan2.codes:
+                scan = scan2
+        outcome = judge_codes(it.payload, [c.raw for c in scan.codes], [c.raw for c in scan.pending])
+        scores.setdefault(it.kind, Score()).add(outcome, it.name)
+    return scores
+
+
+def score_decoder(decoder, frames) -> dict[str, Score]:
+    """A decoder alone on each frame: whatever it returns counts (no confirmation)."""
+    scores: dict[str, Score] = {}
+    for it, gray in frames:
+        codes = sorted(decoder.decode(gray), key=lambda c: -c.area)
+        scores.setdefault(it.kind, Score()).add(judge_codes(it.payload, [c.data for c in codes[:1]]), it.name)
+    return scores
+
+
+def total(scores: dict[str, Score]) -> Score:
+    t = Score()
+    for s in scores.values():
+        t.frames += s.frames
+        t.exact += s.exact
+        t.misread += s.misread
+        t.held_wrong += s.held_wrong
+        t.names_misread = (t.names_misread or []) + (s.names_misread or [])
+    return t

@@ -94,11 +94,12 @@ def upscale_sharp(gray: np.ndarray) -> Prepared | None:
 
 def deblurred(gray: np.ndarray) -> Prepared | None:
     """A code moved while the shutter was open: Wiener deconvolution along the blur the crop
-    itself shows (deblur.py). Crops larger than 600 px are not worth the FFT time."""
+    itself shows (deblur.py), at about 240-360 pixels a side (larger crops are halved)."""
     from .deblur import deblur_motion
-    if max(gray.shape) > 600 or min(gray.shape) < 32:
+    if max(gray.shape) > 800 or min(gray.shape) < 32:
         return None
-    return deblur_motion(gray), 1.0, ORIGIN
+    image, factor = deblur_motion(gray)
+    return image, factor, ORIGIN
 
 
 def lowpass(gray: np.ndarray) -> Prepared:
