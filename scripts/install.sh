@@ -212,12 +212,12 @@ if [ "$DO_PIP" -eq 1 ]; then
     fi
     say "venv: pip install -c constraints.txt -e $APP"
     "$venv/bin/pip" install -q --disable-pip-version-check "${PIP_ARGS[@]}" -c "$R$APP/constraints.txt" -e "$R$APP"
-    # Byte-compile now: at run time /opt is read-only (ProtectSystem=strict).
-    "$venv/bin/python" -m compileall -q "$R$APP/kiosk" "$R$APP/drivers" "$R$APP/screens" "$R$APP/hall" >/dev/null
     echo "$want" > "$venv/.install-stamp"
   else
     say "venv: up to date"
   fi
+  # Byte-compile the new tree: at run time /opt is read-only to the service (ProtectSystem=strict).
+  "$venv/bin/python" -m compileall -q "$R$APP/kiosk" "$R$APP/drivers" "$R$APP/screens" "$R$APP/hall" >/dev/null
   chown -R 0:0 "$venv"
 fi
 

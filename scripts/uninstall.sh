@@ -36,16 +36,24 @@ pending() {
   local py=python3
   [ -x "$R$APP/.venv/bin/python" ] && py="$R$APP/.venv/bin/python"
   "$py" - "$R$OUTBOX" <<'PY'
-import sqlite3, sys
+import shutil, sqlite3, sys, tempfile
 from pathlib import Path
 path = Path(sys.argv[1])
 if not path.exists():
     print(0); sys.exit(0)
-db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)   # read-only: never change the outbox here
-try:
-    print(db.execute("SELECT count(*) FROM outbox WHERE state = 'pending'").fetchone()[0])
-except sqlite3.OperationalError:                         # no table yet: nothing was ever queued
-    print(0)
+# Read a copy (with its -wal, where rows may still sit after a crash): opening the live file,
+# even read-only, would create -shm/-wal files in the outbox directory.
+with tempfile.TemporaryDirectory() as tmp:
+    for suffix in ("", "-wal"):
+        if Path(f"{path}{suffix}").exists():
+            shutil.copy(f"{path}{suffix}", f"{tmp}/outbox.sqlite3{suffix}")
+    db = sqlite3.connect(f"{tmp}/outbox.sqlite3")
+    try:
+        print(db.execute("SELECT count(*) FROM outbox WHERE state = 'pending'").fetchone()[0])
+    except sqlite3.OperationalError:                     # no table yet: nothing was ever queued
+        print(0)
+    finally:
+        db.close()
 PY
 }
 
@@ -85,12 +93,15 @@ if [ "$KEEP" -eq 1 ]; then
   echo "kept: $STATE ($n pending) and /etc/bianmin; the user kiosk stays as their owner"
 else
   rm -rf "$R$STATE" "$R/etc/bianmin"
+  # userdel drops the user's own group only where login.defs says USERGROUPS_ENAB: do it ourselves.
   if [ "$REAL" -eq 1 ]; then
-    id kiosk >/dev/null 2>&1 && userdel kiosk
+    if id kiosk >/dev/null 2>&1; then userdel kiosk; fi
+    if getent group kiosk >/dev/null; then groupdel kiosk; fi
   else
-    grep -q '^kiosk:' "$R/etc/passwd" && userdel --root "$ROOT" kiosk
+    if grep -q '^kiosk:' "$R/etc/passwd"; then userdel --root "$ROOT" kiosk; fi
+    if grep -q '^kiosk:' "$R/etc/group"; then groupdel --root "$ROOT" kiosk; fi
   fi
-  [ -n "$DISCARD" ] && echo "discarded $DISCARD pending submission(s), as asked"
+  if [ -n "$DISCARD" ]; then echo "discarded $DISCARD pending submission(s), as asked"; fi
 fi
 if [ "$REAL" -eq 1 ]; then
   systemctl daemon-reload

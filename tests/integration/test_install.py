@@ -1,0 +1,322 @@
+"""scripts/install.sh and scripts/uninstall.sh in a clean directory root (--root): every file laid
+down (owner, mode, content), idempotence, an upgrade that keeps the outbox and the config, and an
+uninstall that refuses while submissions are pending.
+
+What differs from a real terminal, and why: the user is created with `useradd --root` in a root
+whose /etc holds only a minimal passwd/group (as a fresh Debian has them: lp 7, dialout 20,
+video 44); units are enabled with `systemctl --root` (symlinks, no PID 1 here); nothing is
+started, no udev reload. These tests pass --no-pip (no venv: test_install_venv.py builds the real
+one) and run the final doctor with this test's Python on the installed code.
+"""
+import hashlib
+import os
+import shutil
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from kiosk.clock import SystemClock
+from kiosk.config import load_config
+from kiosk.outbox import SqliteOutbox
+
+ROOT = Path(__file__).resolve().parents[2]
+INSTALL = ROOT / "scripts" / "install.sh"
+UNINSTALL = ROOT / "scripts" / "uninstall.sh"
+TOKEN = "Zm9vYmFyLWJhei0xMjM0NTY3ODkwLWFiY2RlZg"
+STATE = "var/lib/bianmin-kiosk"
+PARTS = ("kiosk", "drivers", "screens", "hall", "assets", "config", "docs", "systemd", "scripts", "deploy",
+         "pyproject.toml", "constraints.txt", "README.md", "LICENSE")
+
+
+def fresh_root(tmp_path: Path) -> Path:
+    root = tmp_path / "root"
+    (root / "etc").mkdir(parents=True)
+    (root / "etc" / "passwd").write_text("root:x:0:0:root:/root:/bin/bash\n")
+    (root / "etc" / "group").write_text("root:x:0:\nlp:x:7:\ndialout:x:20:\nvideo:x:44:\n")
+    (root / "etc" / "shadow").write_text("root:*:19000:0:99999:7:::\n")
+    (root / "etc" / "gshadow").write_text("root:*::\nlp:*::\ndialout:*::\nvideo:*::\n")
+    for f in ("shadow", "gshadow"):
+        (root / "etc" / f).chmod(0o640)
+    return root
+
+
+def token_file(tmp_path: Path, terminal="T-320102-0007") -> Path:
+    """What the technician saved from `hall terminal add` (the hall prints the token last)."""
+    f = tmp_path / f"{terminal}.token"
+    f.write_text(f"terminal {terminal} enrolled: 1号机 (一楼大厅)\n"
+                 "its token follows; it is shown only this once (the hall keeps only a hash).\n"
+                 f"{TOKEN}\n")
+    return f
+
+
+def install(root: Path, *args, script: Path = INSTALL, check=True) -> subprocess.CompletedProcess:
+    proc = subprocess.run(["bash", str(script), "--root", str(root), "--no-pip",
+                           "--doctor-python", sys.executable, *map(str, args)],
+                          capture_output=True, text=True, timeout=120)
+    if check:
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+    return proc
+
+
+def uninstall(root: Path, *args, script: Path = UNINSTALL) -> subprocess.CompletedProcess:
+    return subprocess.run(["bash", str(script), "--root", str(root), *map(str, args)],
+                          capture_output=True, text=True, timeout=60)
+
+
+def first_install(tmp_path: Path) -> Path:
+    root = fresh_root(tmp_path)
+    install(root, "--hall", "https://hall.example.gov.cn:8443", "--token-file", token_file(tmp_path))
+    return root
+
+
+def ids(root: Path, name: str) -> tuple[int, int]:
+    for line in (root / "etc" / "passwd").read_text().splitlines():
+        f = line.split(":")
+        if f[0] == name:
+            return int(f[2]), int(f[3])
+    raise AssertionError(f"{name} not in {root}/etc/passwd")
+
+
+def snapshot(root: Path) -> dict[str, tuple]:
+    """Every path under root: type, owner, group, mode and content hash (not times)."""
+    out = {}
+    for p in sorted(root.rglob("*")):
+        st = p.lstat()
+        rel = str(p.relative_to(root))
+        if p.is_symlink():
+            out[rel] = ("link", os.readlink(p))
+        elif p.is_dir():
+            out[rel] = ("dir", st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode))
+        else:
+            out[rel] = ("file", st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode), hashlib.sha256(p.read_bytes()).hexdigest())
+    return out
+
+
+def shipped_files() -> set[str]:
+    """The release's files as install.sh selects them: git's list for PARTS, minus what is gone."""
+    listed = subprocess.run(["git", "ls-files", "--", *[p for p in PARTS if (ROOT / p).exists()]],
+                            cwd=ROOT, capture_output=True, text=True, check=True).stdout.split("\n")
+    return {f for f in listed if f and (ROOT / f).is_file()}
+
+
+def queue(root: Path, n: int) -> None:
+    """n submissions pending in the terminal's outbox, written by the real outbox code."""
+    path = root / STATE / "outbox.sqlite3"
+    box = SqliteOutbox(path, SystemClock())
+    for i in range(n):
+        box.enqueue(f"key-{i}", "application", {"matter": "TEST-001", "fields": {"phone": "13800000000"}})
+    box.close()
+    uid, gid = ids(root, "kiosk")
+    for f in (root / STATE).iterdir():
+        os.chown(f, uid, gid)
+
+
+def pending(root: Path) -> int:
+    box = SqliteOutbox(root / STATE / "outbox.sqlite3", SystemClock())
+    try:
+        return box.pending_count()
+    finally:
+        box.close()
+
+
+# ---- first install: every file -----------------------------------------------------------------
+
+def test_first_install_lays_down_every_file_with_owner_mode_and_content(tmp_path):
+    root = first_install(tmp_path)
+    kuid, kgid = ids(root, "kiosk")
+    assert kuid < 1000 and kgid < 1000, "a system account"
+    snap = snapshot(root)
+
+    # The account: system user, no login shell, home = the state dir, in dialout/video/lp.
+    passwd = {l.split(":")[0]: l.split(":") for l in (root / "etc/passwd").read_text().splitlines()}
+    assert passwd["kiosk"][5:] == ["/var/lib/bianmin-kiosk", "/usr/sbin/nologin"]
+    groups = {l.split(":")[0]: l.split(":")[3].split(",") for l in (root / "etc/group").read_text().splitlines()}
+    for g in ("dialout", "video", "lp"):
+        assert "kiosk" in groups[g], g
+
+    expected = {
+        "etc/bianmin": ("dir", 0, kgid, 0o750),
+        "etc/bianmin/kiosk.toml": ("file", 0, kgid, 0o640),
+        "etc/bianmin/kiosk.example.toml": ("file", 0, 0, 0o644),
+        "etc/bianmin/kiosk.env": ("file", 0, kgid, 0o640),
+        "etc/udev/rules.d/99-bianmin-kiosk.rules": ("file", 0, 0, 0o644),
+        "etc/modules-load.d/bianmin-kiosk.conf": ("file", 0, 0, 0o644),
+        "etc/systemd/system/kiosk.service": ("file", 0, 0, 0o644),
+        STATE: ("dir", kuid, kgid, 0o700),
+        "opt/bianmin": ("dir", 0, 0, 0o755),
+    }
+    for path, want in expected.items():
+        assert snap[path][:4] == want, (path, snap[path])
+    assert snap["etc/systemd/system/graphical.target.wants/kiosk.service"] == ("link", "/etc/systemd/system/kiosk.service")
+
+    # Contents: copies of the release's files, byte for byte.
+    same = {"etc/bianmin/kiosk.example.toml": "config/kiosk.example.toml", "etc/bianmin/kiosk.env": "systemd/kiosk.env.example",
+            "etc/udev/rules.d/99-bianmin-kiosk.rules": "systemd/99-bianmin-kiosk.rules",
+            "etc/systemd/system/kiosk.service": "systemd/kiosk.service"}
+    for path, source in same.items():
+        assert (root / path).read_bytes() == (ROOT / source).read_bytes(), path
+    assert (root / "etc/modules-load.d/bianmin-kiosk.conf").read_text().split()[-3:] == ["usbserial", "cdc_acm", "videodev"]
+
+    # kiosk.toml: the example with the three per-terminal values filled in, nothing else changed.
+    cfg = load_config(root / "etc/bianmin/kiosk.toml")
+    assert (cfg.terminal.id, cfg.hall.url, cfg.hall.token) == ("T-320102-0007", "https://hall.example.gov.cn:8443", TOKEN)
+    example = (ROOT / "config/kiosk.example.toml").read_text().splitlines()
+    written = (root / "etc/bianmin/kiosk.toml").read_text().splitlines()
+    changed = [w for e, w in zip(example, written) if e != w]
+    assert len(example) == len(written) and len(changed) == 3, changed
+
+    # /opt/bianmin: exactly the shipped files, root's, not writable by others; nothing else.
+    app = root / "opt/bianmin"
+    installed = {str(p.relative_to(app)) for p in app.rglob("*") if p.is_file()}
+    assert installed == shipped_files() | {"RELEASE"}
+    for rel in installed:
+        st = (app / rel).stat()
+        assert (st.st_uid, st.st_gid) == (0, 0) and not st.st_mode & 0o022, rel
+        if rel != "RELEASE":
+            assert (app / rel).read_bytes() == (ROOT / rel).read_bytes(), rel
+    assert os.access(app / "scripts/install.sh", os.X_OK) and os.access(app / "scripts/uninstall.sh", os.X_OK)
+    assert not (app / "tests").exists() and not (app / ".venv").exists()
+
+    # Nothing else anywhere: only useradd's own backups besides the above.
+    others = {p for p in snap if not p.startswith("opt/bianmin/")} - set(expected) - {
+        "etc", "etc/passwd", "etc/group", "etc/shadow", "etc/gshadow", "etc/passwd-", "etc/group-", "etc/shadow-",
+        "etc/gshadow-", "etc/.pwd.lock", "etc/udev", "etc/udev/rules.d", "etc/modules-load.d", "etc/systemd",
+        "etc/systemd/system", "etc/systemd/system/graphical.target.wants",
+        "etc/systemd/system/graphical.target.wants/kiosk.service", "opt", "var", "var/lib"}
+    assert others == set(), others
+
+
+def test_install_ends_with_the_doctor_naming_the_missing_reader(tmp_path):
+    root = fresh_root(tmp_path)
+    proc = install(root, "--hall", "https://hall.example.gov.cn", "--token-file", token_file(tmp_path))
+    out = proc.stdout
+    assert "== kiosk doctor" in out and out.index("== kiosk doctor") > out.index("installed:")
+    assert "[ OK ] 数据目录 /var/lib/bianmin-kiosk" in out, out
+    assert "[ OK ] udev 规则 /etc/udev/rules.d/99-bianmin-kiosk.rules" in out
+    assert "[FAIL] 身份证读卡器 /dev/bianmin-idcard 不存在" in out and "1a86:7523" in out
+    assert "kiosk doctor found problems" in out          # reported, and the install still succeeds
+
+
+# ---- idempotence and upgrade --------------------------------------------------------------------
+
+def test_running_again_changes_nothing(tmp_path):
+    root = first_install(tmp_path)
+    before = snapshot(root)
+    proc = install(root)                                   # no --hall/--token-file: an upgrade run
+    assert "config: /etc/bianmin/kiosk.toml kept" in proc.stdout
+    assert snapshot(root) == before
+
+
+def release_copy(tmp_path: Path, name: str) -> Path:
+    """An unpacked release tarball (no .git): the shipped files copied to a folder."""
+    dest = tmp_path / name
+    for rel in shipped_files():
+        (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / rel, dest / rel)
+    return dest
+
+
+def test_upgrade_keeps_pending_submissions_and_the_config(tmp_path):
+    root = first_install(tmp_path)
+    queue(root, 3)
+    conf = root / "etc/bianmin/kiosk.toml"
+    edited = conf.read_text().replace('host = "192.0.2.10"', 'host = "10.1.2.3"')   # technician's edit
+    conf.write_text(edited)
+    outbox_before = {p.name: p.read_bytes() for p in (root / STATE).iterdir()}
+    (root / "opt/bianmin/kiosk/obsolete_module.py").write_text("# gone in the next release\n")
+
+    new = release_copy(tmp_path, "release-2")
+    (new / "kiosk" / "release2_marker.py").write_text("MARK = 2\n")
+    proc = install(root, "--hall", "https://other.example", script=new / "scripts/install.sh")
+
+    assert pending(root) == 3
+    assert {p.name: p.read_bytes() for p in (root / STATE).iterdir()} == outbox_before
+    assert conf.read_text() == edited
+    assert "already exists and is kept" in proc.stderr      # --hall on an upgrade is not applied silently
+    assert (root / "opt/bianmin/kiosk/release2_marker.py").read_text() == "MARK = 2\n"
+    assert not (root / "opt/bianmin/kiosk/obsolete_module.py").exists()
+    assert (root / "opt/bianmin/RELEASE").read_text().strip() == "unknown"   # a tarball has no git
+    kuid, kgid = ids(root, "kiosk")
+    assert all((p.stat().st_uid, p.stat().st_gid) == (kuid, kgid) for p in (root / STATE).iterdir())
+
+
+# ---- bad input ----------------------------------------------------------------------------------
+
+def test_first_install_needs_hall_and_token(tmp_path):
+    root = fresh_root(tmp_path)
+    proc = install(root, "--token-file", token_file(tmp_path), check=False)
+    assert proc.returncode == 2 and "--hall URL is required" in proc.stderr
+    proc = install(root, "--hall", "https://h.example", check=False)
+    assert proc.returncode == 2 and "--token-file FILE is required" in proc.stderr
+    assert not (root / "opt").exists() and not (root / "etc/bianmin").exists()
+
+
+def test_token_file_with_no_token_and_bare_token_without_id(tmp_path):
+    root = fresh_root(tmp_path)
+    bad = tmp_path / "bad.token"
+    bad.write_text("terminal T-1 enrolled: x\nput it in the kiosk's kiosk.env:\n")
+    proc = install(root, "--hall", "https://h.example", "--token-file", bad, check=False)
+    assert proc.returncode == 2 and "is not a token" in proc.stderr
+    bare = tmp_path / "bare.token"
+    bare.write_text(TOKEN + "\n")
+    proc = install(root, "--hall", "https://h.example", "--token-file", bare, check=False)
+    assert proc.returncode == 2 and "--terminal-id ID is required" in proc.stderr
+    install(root, "--hall", "https://h.example", "--token-file", bare, "--terminal-id", "T-9")
+    assert load_config(root / "etc/bianmin/kiosk.toml").terminal.id == "T-9"
+
+
+# ---- uninstall ----------------------------------------------------------------------------------
+
+def test_uninstall_refuses_while_submissions_are_pending(tmp_path):
+    root = first_install(tmp_path)
+    queue(root, 2)
+    before = snapshot(root)
+    proc = uninstall(root)
+    assert proc.returncode == 3
+    assert "refused: 2 submission(s)" in proc.stderr and "--keep-data" in proc.stderr
+    assert snapshot(root) == before
+    proc = uninstall(root, "--discard-pending", 1)          # the count must be the real one
+    assert proc.returncode == 3 and snapshot(root) == before
+
+
+def test_uninstall_keep_data_then_reinstall_finds_the_pending_ones(tmp_path):
+    root = first_install(tmp_path)
+    queue(root, 2)
+    config = (root / "etc/bianmin/kiosk.toml").read_bytes()
+    proc = uninstall(root, "--keep-data")
+    assert proc.returncode == 0, proc.stderr
+    assert not (root / "opt/bianmin").exists() and not (root / "etc/systemd/system/kiosk.service").exists()
+    assert not (root / "etc/udev/rules.d/99-bianmin-kiosk.rules").exists()
+    assert not (root / "etc/systemd/system/graphical.target.wants/kiosk.service").exists()
+    assert pending(root) == 2 and (root / "etc/bianmin/kiosk.toml").read_bytes() == config
+
+    install(root)                                            # no --hall needed: the config is there
+    assert pending(root) == 2 and (root / "etc/bianmin/kiosk.toml").read_bytes() == config
+
+
+def test_uninstall_with_nothing_pending_removes_everything(tmp_path):
+    root = first_install(tmp_path)
+    queue(root, 0)
+    proc = uninstall(root)
+    assert proc.returncode == 0, proc.stderr
+    left = {p for p in snapshot(root)
+            if not p.startswith("etc/") or p.startswith(("etc/bianmin", "etc/udev/rules.d/", "etc/systemd/system/k"))}
+    assert left <= {"etc", "opt", "var", "var/lib"}, left
+    assert "kiosk:" not in (root / "etc/passwd").read_text()
+    assert "kiosk" not in (root / "etc/group").read_text()
+
+
+def test_uninstall_discard_pending_with_the_right_count(tmp_path):
+    root = first_install(tmp_path)
+    queue(root, 2)
+    proc = uninstall(root, "--discard-pending", 2)
+    assert proc.returncode == 0 and "discarded 2" in proc.stdout
+    assert not (root / STATE).exists()
+
+
+@pytest.mark.parametrize("script", [INSTALL, UNINSTALL])
+def test_scripts_pass_bash_syntax_check(script):
+    subprocess.run(["bash", "-n", str(script)], check=True)
