@@ -92,6 +92,10 @@ class SqliteOutbox:
         with self._lock:
             return self._db.execute("SELECT count(*) FROM outbox WHERE state='pending'").fetchone()[0]
 
+    def rejected_count(self) -> int:
+        with self._lock:
+            return self._db.execute("SELECT count(*) FROM outbox WHERE state='rejected'").fetchone()[0]
+
     def state_of(self, key: str) -> str | None:
         """pending | sent | rejected, or None for a key never enqueued."""
         with self._lock:
