@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 
 # libgl1/libegl1: Kivy's GL (offscreen driver uses EGL); libmtdev1: silences Kivy's input probe;
 # libzbar0: pyzbar; xvfb/xauth: a real X server for `make demo` with no display;
-# systemd: `systemd-analyze verify` of our units in the tests; poppler-utils: pdftotext /
+# systemd: `systemd-analyze verify` of our units in the tests; udev: `udevadm test` parses our
+# udev rules in the tests; poppler-utils: pdftotext /
 # pdftoppm to read the A4 report back in tests; cups-client: `lp` for A4 printing;
 # libusb-1.0-0: USB receipt printers (pyusb); postgresql: the hall's tests run on it as well
 # as SQLite (they start their own throw-away cluster); prometheus: promtool checks our alert
@@ -15,7 +16,7 @@ cd "$(dirname "$0")/.."
 # Debian's Chromium, never a downloaded browser) with Chinese glyphs;
 # fonts-wqy-microhei: not needed at run time (the font ships in assets/) — not installed.
 # xdotool: the kiosk escape test sends keys, clicks and presses to the app under Xvfb.
-APT_PACKAGES="libgl1 libegl1 libmtdev1 libzbar0 xvfb xauth python3-venv systemd poppler-utils cups-client libusb-1.0-0 postgresql prometheus chromium fonts-wqy-microhei xdotool"
+APT_PACKAGES="libgl1 libegl1 libmtdev1 libzbar0 xvfb xauth python3-venv systemd udev poppler-utils cups-client libusb-1.0-0 postgresql prometheus chromium fonts-wqy-microhei xdotool"
 
 missing=()
 for p in $APT_PACKAGES; do
