@@ -15,8 +15,10 @@ cd "$(dirname "$0")/.."
 # rules; chromium + fonts-wqy-microhei: the console's end-to-end test (Playwright drives
 # Debian's Chromium, never a downloaded browser) with Chinese glyphs;
 # fonts-wqy-microhei: not needed at run time (the font ships in assets/) — not installed.
+# nginx-light: `nginx -t` of config/nginx/hall.conf and a kiosk submitting through it
+# (tests/integration/test_tls_nginx.py; its start-up is blocked by policy-rc.d in containers).
 # xdotool: the kiosk escape test sends keys, clicks and presses to the app under Xvfb.
-APT_PACKAGES="libgl1 libegl1 libmtdev1 libzbar0 xvfb xauth python3-venv systemd udev poppler-utils cups-client libusb-1.0-0 postgresql prometheus chromium fonts-wqy-microhei xdotool"
+APT_PACKAGES="libgl1 libegl1 libmtdev1 libzbar0 xvfb xauth python3-venv systemd udev poppler-utils cups-client libusb-1.0-0 postgresql prometheus chromium fonts-wqy-microhei xdotool nginx-light"
 
 missing=()
 for p in $APT_PACKAGES; do
