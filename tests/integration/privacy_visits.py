@@ -1,0 +1,106 @@
+"""Whole visits with planted personal data, for the privacy scan (issue #12). Run in a process of
+its own (Kivy opens one window per process) by test_privacy_scan.py and bench_privacy_scan.py:
+
+    TMPDIR=<out>/tmp SDL_VIDEODRIVER=offscreen .venv/bin/python tests/integration/privacy_visits.py <out> <visits>
+
+It is `kiosk demo --autopilot --scenario soak` (the real app, simulated devices, the embedded
+hall on 127.0.0.1) with four things changed, none of them in the app:
+  - the card on the simulated reader is PLANTED_CARD (privacy_scan.py), on every visit;
+  - the phone field is filled with PLANTED_PHONE (the soak fills required fields with examples);
+  - the autopilot's screenshots are not written: a production terminal (`kiosk run`) takes none,
+    so the tree scanned is what a terminal in a hall writes (the demo's shots show the review
+    screen, with the name on it, by design);
+  - after the last visit it waits until the outbox has delivered everything (materials follow
+    their application in the background), so "after delivery" is what is scanned.
+After delivery it copies the data directory as it is on disk at that moment (WAL included) to
+<out>/at-kill/, the state a power cut would leave. At the end it writes a Python traceback of all threads to <out>/crash/faulthandler.txt, as a
+watchdog dump or a fatal signal would (faulthandler), so that channel is in the scan too.
+"""
+from __future__ import annotations
+
+import faulthandler
+import json
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+import drivers.idcard.simulator as simulator  # noqa: E402
+import kiosk.app  # noqa: E402
+import kiosk.cli  # noqa: E402
+import kiosk.domain.form as form  # noqa: E402
+from tests.integration.privacy_scan import PLANTED_CARD, PLANTED_PHONE  # noqa: E402
+
+OUT = Path(sys.argv[1]).resolve()
+VISITS = int(sys.argv[2])
+runtimes = []
+
+simulator.SAMPLE_CARD = PLANTED_CARD             # kiosk.cli._demo imports it when it runs
+
+_example_value = form.example_value
+form.example_value = lambda f: PLANTED_PHONE if f.type == "phone" else _example_value(f)
+
+_build_runtime = kiosk.app.build_runtime
+
+
+def build_runtime(cfg, out_dir):
+    runtime = _build_runtime(cfg, out_dir)
+    runtimes.append(runtime)
+    return runtime
+
+
+kiosk.app.build_runtime = build_runtime
+
+
+def patch_autopilot() -> None:
+    """After Kivy's set-up (screens.autopilot imports Kivy, which reads KIVY_HOME at import)."""
+    import screens.autopilot as autopilot
+
+    autopilot.save_window = lambda target, timeout_s=20.0: target     # no screenshot written
+    run_soak_visits = autopilot.Autopilot.run_soak
+
+    def run_soak(self, sessions: int) -> dict:
+        summary = run_soak_visits(self, sessions)
+        runtime = runtimes[0]
+        deadline = time.monotonic() + 120
+        while runtime.outbox.pending_count() and time.monotonic() < deadline:
+            runtime.sender.wake()
+            time.sleep(0.2)
+        summary["outbox_pending_at_end"] = runtime.outbox.pending_count()
+        # The data directory as a power cut or SIGKILL would leave it now (the outbox's WAL and
+        # all): a terminal runs for weeks without closing its database, so what is on disk
+        # while it runs matters as much as what a clean shutdown leaves.
+        live = Path(runtime.config.storage.data_dir)
+        at_kill = OUT / "at-kill"
+        at_kill.mkdir(exist_ok=True)
+        for f in live.iterdir():
+            if f.is_file():
+                (at_kill / f.name).write_bytes(f.read_bytes())
+        crash = OUT / "crash"
+        crash.mkdir(exist_ok=True)
+        with (crash / "faulthandler.txt").open("w") as f:
+            faulthandler.dump_traceback(f, all_threads=True)
+        return summary
+
+    autopilot.Autopilot.run_soak = run_soak
+
+
+_prepare_kivy = kiosk.cli._prepare_kivy
+
+
+def prepare_kivy(kivy_home, cfg):
+    _prepare_kivy(kivy_home, cfg)
+    patch_autopilot()
+
+
+kiosk.cli._prepare_kivy = prepare_kivy
+
+if __name__ == "__main__":
+    code = kiosk.cli.main(["demo", "--autopilot", "--scenario", "soak", "--sessions", str(VISITS), "--out", str(OUT)])
+    summary = json.loads((OUT / "autopilot.json").read_text("utf-8")) if (OUT / "autopilot.json").exists() else {}
+    print(json.dumps({"code": code, "sessions": summary.get("sessions"),
+                      "outbox_pending_at_end": summary.get("outbox_pending_at_end"),
+                      "visit_s": summary.get("visit_s")}), flush=True)
+    sys.exit(code)
