@@ -15,6 +15,7 @@ caller's reply timeout calls reset().
 from __future__ import annotations
 
 import enum
+import heapq
 from dataclasses import dataclass
 
 PREAMBLE = b"\xaa\xaa\xaa\x96\x69"
@@ -201,6 +202,16 @@ class FrameDecoder:
         self._buf = bytearray()
         self._errors: list[FrameError] = []
         self.discarded = 0      # bytes dropped while hunting for a preamble (diagnostics)
+        # The hunt for a complete frame inside an incomplete head frame (_skip_to_complete_frame)
+        # is incremental: each preamble inside is found once and its frame checked once, when it
+        # is complete. Re-scanning everything on every read made a 4 KB burst of preambles, read
+        # a byte at a time, cost seconds (found by fuzzing, issue #12). The state belongs to the
+        # current head frame: `_drops` counts front removals, and a new head starts a new hunt.
+        self._drops = 0
+        self._hunt_drops = -1
+        self._hunt_scanned = 1
+        self._hunt_headless: list[int] = []             # preambles whose LEN has not arrived yet
+        self._hunt_waiting: list[tuple[int, int]] = []  # heap of (end, start) of incomplete frames
 
     @property
     def pending(self) -> int:
@@ -210,7 +221,7 @@ class FrameDecoder:
     def reset(self) -> None:
         """Forget any partial frame, e.g. after a reply timeout, so it cannot swallow the next."""
         self.discarded += len(self._buf)
-        self._buf.clear()
+        self._drop(len(self._buf))
 
     def take_errors(self) -> list[FrameError]:
         errors, self._errors = self._errors, []
@@ -242,7 +253,7 @@ class FrameDecoder:
                 self._skip_preamble()
                 continue
             payloads.append(body[2:])
-            del self._buf[:total]
+            self._drop(total)
         return payloads
 
     def _sync(self) -> bool:
@@ -250,7 +261,7 @@ class FrameDecoder:
         idx = self._buf.find(PREAMBLE)
         if idx >= 0:
             self.discarded += idx
-            del self._buf[:idx]
+            self._drop(idx)
             return True
         # Keep a tail that may be the start of a preamble split across two reads.
         keep = 0
@@ -259,7 +270,7 @@ class FrameDecoder:
                 keep = n
                 break
         self.discarded += len(self._buf) - keep
-        del self._buf[:len(self._buf) - keep]
+        self._drop(len(self._buf) - keep)
         return False
 
     def _skip_to_complete_frame(self) -> bool:
@@ -268,27 +279,44 @@ class FrameDecoder:
         with a large LEN): drop it now rather than hold the good frame hostage until the
         caller's timeout. A false alarm needs a preamble *and* a matching checksum inside a
         real frame's data, which a 1 KB photo makes about a 1-in-10^11 event."""
-        start = 1
-        while (idx := self._buf.find(PREAMBLE, start)) >= 0:
-            if self._complete_frame_at(idx):
-                self._errors.append(LengthError(
-                    f"frame cut short after {idx} bytes by the next frame"))
-                self.discarded += idx
-                del self._buf[:idx]
-                return True
+        buf = self._buf
+        if self._hunt_drops != self._drops:             # a new head frame: a new hunt
+            self._hunt_drops, self._hunt_scanned = self._drops, 1
+            self._hunt_headless, self._hunt_waiting = [], []
+        # Preambles that arrived since the last look (one may straddle the old end).
+        start = max(1, self._hunt_scanned - len(PREAMBLE) + 1)
+        while (idx := buf.find(PREAMBLE, start)) >= 0:
+            self._hunt_headless.append(idx)
             start = idx + 1
-        return False
-
-    def _complete_frame_at(self, idx: int) -> bool:
-        head = self._buf[idx:idx + HEADER_LEN]
-        if len(head) < HEADER_LEN:
+        self._hunt_scanned = len(buf)
+        headless = []
+        for idx in self._hunt_headless:
+            if idx + HEADER_LEN > len(buf):
+                headless.append(idx)
+                continue
+            length = int.from_bytes(buf[idx + 5:idx + 7], "big")
+            if MIN_LEN <= length <= MAX_LEN:
+                heapq.heappush(self._hunt_waiting, (idx + HEADER_LEN + length, idx))
+        self._hunt_headless = headless
+        # Frames complete now: the first valid one (lowest start) wins, as a rescan would find.
+        valid = []
+        while self._hunt_waiting and self._hunt_waiting[0][0] <= len(buf):
+            end, idx = heapq.heappop(self._hunt_waiting)
+            if checksum(buf[idx + 5:end - 1]) == buf[end - 1]:
+                valid.append(idx)
+        if not valid:
             return False
-        length = int.from_bytes(head[5:7], "big")
-        end = idx + HEADER_LEN + length
-        if not MIN_LEN <= length <= MAX_LEN or end > len(self._buf):
-            return False
-        return checksum(self._buf[idx + 5:end - 1]) == self._buf[end - 1]
+        idx = min(valid)
+        self._errors.append(LengthError(f"frame cut short after {idx} bytes by the next frame"))
+        self.discarded += idx
+        self._drop(idx)
+        return True
 
     def _skip_preamble(self) -> None:
         self.discarded += 1
-        del self._buf[:1]
+        self._drop(1)
+
+    def _drop(self, n: int) -> None:
+        if n > 0:
+            del self._buf[:n]
+            self._drops += 1

@@ -76,3 +76,24 @@ def test_credit_csv_with_a_bad_header_line_is_an_import_error():
 
     with pytest.raises(ImportError_, match="line 1: not valid CSV"):
         parse(b'code,kind\rname\n91320102MA0079192H,enterprise\n', "subjects.csv")
+
+
+def test_ga467_hunt_inside_a_long_frame_is_linear(monkeypatch):
+    # A head frame claiming 4 KB, filled with preambles of bad frames, read a byte at a time (as
+    # the reader's ser.read(in_waiting or 1) may): every read re-checked every frame inside, about
+    # k x n checksums, 2.4 s for 4 KB. Now each inner frame is checked once, when it completes.
+    from drivers.idcard import ga467
+
+    calls = []
+    real = ga467.checksum
+    monkeypatch.setattr(ga467, "checksum", lambda body: calls.append(len(body)) or real(body))
+    bad = ga467.PREAMBLE + b"\x00\x03\x20\x01\x00"          # LEN 3, wrong checksum
+    data = ga467.PREAMBLE + (4096).to_bytes(2, "big") + bad * (4096 // len(bad))
+    dec = ga467.FrameDecoder()
+    for i in range(len(data)):
+        assert dec.feed(data[i:i + 1]) == []
+    inner = data.count(ga467.PREAMBLE) - 1
+    assert len(calls) <= 2 * inner + 2, (len(calls), inner)
+    # ... and the good frame behind such a burst still comes out.
+    good = ga467.build_reply(0x90, b"ok")
+    assert dec.feed(good) == [good[7:-1]]
