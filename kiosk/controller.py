@@ -295,19 +295,8 @@ class Controller:
             for a in s.attachments.values()]
         try:
             self._outbox.enqueue_many(items)
-        except OutboxFull:
-            log.error("outbox unwritable (disk full?); trying the hall directly")
-            try:
-                result = self._hall.submit(app, key)
-            except (HallUnavailable, HallRejected):
-                return S.SubmitFailed("本机存储空间不足且网络中断，申请未能保存。请联系工作人员。")
-            for a in s.attachments.values():      # best effort: nowhere to keep them for a retry
-                try:
-                    self._hall.put_material(result.application_no, a.material_id, a.content_type, a.data)
-                except (HallUnavailable, HallRejected) as e:
-                    log.error("material %s of %s not delivered (outbox unwritable): %s",
-                              a.material_id, result.application_no, e)
-            return S.Submitted(S.Outcome(result.application_no, False, s.matter.time_limit_text, key))
+        except OutboxFull as e:
+            return self._storage_failed(e)
         try:
             result = self._sender.send_now(item)
             if len(items) > 1:
@@ -318,6 +307,13 @@ class Controller:
             return S.Submitted(S.Outcome(local_number(key), True, s.matter.time_limit_text, key))
         except HallRejected as e:
             return S.SubmitFailed(Msg("申请未被受理：{detail}。请核对后重试，或咨询工作人员。", detail=e.message))
+
+    def _storage_failed(self, error: OutboxFull):
+        """Disk full or read-only: nothing was saved, so nothing is sent either — a direct send
+        would deliver the application without the photos it could not keep (half an
+        application). The person goes to the window; what was queued before stays queued."""
+        log.error("outbox unwritable (%s): submission refused, nothing sent", error)
+        return S.SubmitFailed(Msg(STORAGE_FAILED))
 
     def _scanned(self, code):
         """A code from the camera or the serial scanner -> the session event it means."""
@@ -458,6 +454,9 @@ class Controller:
         self._latest = snap
         for fn in self._subscribers:
             fn(snap)
+
+
+STORAGE_FAILED = "本机存储故障，申请未能保存，也未发送。请到人工窗口办理。"
 
 
 def material_key(application_key: str, material_id: str) -> str:

@@ -41,43 +41,84 @@ class OutboxFull(Exception):
     """The disk is full or the database unwritable: the caller must not pretend it was saved."""
 
 
-class SqliteOutbox:
-    def __init__(self, path: Path, clock: Clock):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._clock = clock
-        self._lock = threading.Lock()   # one connection shared by the controller and sender threads
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")   # a power cut must not lose an acknowledged enqueue
+def _writable_connection(path: Path) -> sqlite3.Connection:
+    db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+    try:
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=FULL")   # a power cut must not lose an acknowledged enqueue
         # Privacy: a delivered payload must survive neither in free pages (zeroed, whatever the
         # SQLite build's default) nor in the WAL (truncated after each delivery, see mark_sent).
-        self._db.execute("PRAGMA secure_delete=ON")
-        self._db.executescript(_SCHEMA)
+        db.execute("PRAGMA secure_delete=ON")
+        db.executescript(_SCHEMA)
+    except sqlite3.Error:
+        db.close()
+        raise
+    return db
 
-    def enqueue(self, key: str, kind: str, payload: dict) -> None:
+
+def _read_only_connection(path: Path) -> sqlite3.Connection:
+    """The queue as it is on a disk that went read-only (ext4 errors=remount-ro): readable, so
+    the technician menu and the heartbeat can still say what waits; nothing is written."""
+    for mode in ("mode=ro", "immutable=1"):       # immutable: when no -shm can be made beside it
+        try:
+            db = sqlite3.connect(f"{path.resolve().as_uri()}?{mode}", uri=True, check_same_thread=False,
+                                 isolation_level=None)
+            db.execute("SELECT count(*) FROM outbox").fetchone()
+            return db
+        except sqlite3.Error:
+            continue
+    db = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
+    db.executescript(_SCHEMA)                     # no queue there at all: an empty, unwritable one
+    return db
+
+
+class SqliteOutbox:
+    def __init__(self, path: Path, clock: Clock):
+        self._clock = clock
+        self._lock = threading.Lock()   # one connection shared by the controller and sender threads
+        self.writable = True            # False: the disk is read-only; every write raises OutboxFull
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = _writable_connection(path)
+        except (OSError, sqlite3.Error) as e:
+            # Start anyway: people can still browse, query and print; a submission is refused
+            # with "go to the window", and what was queued stays on the disk untouched.
+            log.error("outbox %s is not writable (%s): submissions are refused until it is fixed", path, e)
+            self.writable = False
+            self._db = _read_only_connection(path)
+
+    def _write(self, sql: str, params: tuple) -> None:
+        """One statement under the lock; a full or read-only disk is OutboxFull, never a crash."""
+        if not self.writable:
+            raise OutboxFull("the outbox is read-only")
         try:
             with self._lock:
-                self._db.execute(
-                    "INSERT OR IGNORE INTO outbox(key, kind, payload, created_at) VALUES (?,?,?,?)",
-                    (key, kind, json.dumps(payload, ensure_ascii=False), self._clock.now()))
-        except sqlite3.OperationalError as e:
+                self._db.execute(sql, params)
+        except sqlite3.Error as e:
             raise OutboxFull(str(e)) from e
+
+    def enqueue(self, key: str, kind: str, payload: dict) -> None:
+        self._write("INSERT OR IGNORE INTO outbox(key, kind, payload, created_at) VALUES (?,?,?,?)",
+                    (key, kind, json.dumps(payload, ensure_ascii=False), self._clock.now()))
 
     def enqueue_many(self, items: list[tuple[str, str, dict]]) -> None:
         """(key, kind, payload) items in one transaction, in this order: all or none is saved
         (an application and its material images)."""
         rows = [(k, kind, json.dumps(p, ensure_ascii=False), self._clock.now()) for k, kind, p in items]
+        if not self.writable:
+            raise OutboxFull("the outbox is read-only")
         try:
             with self._lock:
                 self._db.execute("BEGIN IMMEDIATE")
                 try:
                     self._db.executemany(
                         "INSERT OR IGNORE INTO outbox(key, kind, payload, created_at) VALUES (?,?,?,?)", rows)
+                    self._db.execute("COMMIT")      # SQLITE_FULL may come here, at the WAL append
                 except BaseException:
-                    self._db.execute("ROLLBACK")
+                    if self._db.in_transaction:
+                        self._db.execute("ROLLBACK")
                     raise
-                self._db.execute("COMMIT")
-        except sqlite3.OperationalError as e:
+        except sqlite3.Error as e:      # full (SQLITE_FULL), read-only (SQLITE_READONLY), I/O error
             raise OutboxFull(str(e)) from e
 
     def pending(self) -> list[OutboxItem]:
@@ -108,20 +149,17 @@ class SqliteOutbox:
         return json.loads(row[0]) if row else None
 
     def mark_sent(self, key: str, result: dict) -> None:
-        with self._lock:
-            self._db.execute("UPDATE outbox SET state='sent', payload=NULL, result=? WHERE key=?",
-                             (json.dumps(result, ensure_ascii=False), key))
-            # The WAL still holds the payload as inserted: move the pages home and empty it.
-            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        self._write("UPDATE outbox SET state='sent', payload=NULL, result=? WHERE key=?",
+                    (json.dumps(result, ensure_ascii=False), key))
+        # The WAL still holds the payload as inserted: move the pages home and empty it.
+        self._write("PRAGMA wal_checkpoint(TRUNCATE)", ())
 
     def mark_rejected(self, key: str, error: str) -> None:
         # Kept with its payload so staff can see and re-enter it; never retried automatically.
-        with self._lock:
-            self._db.execute("UPDATE outbox SET state='rejected', last_error=? WHERE key=?", (error, key))
+        self._write("UPDATE outbox SET state='rejected', last_error=? WHERE key=?", (error, key))
 
     def record_failure(self, key: str, error: str) -> None:
-        with self._lock:
-            self._db.execute("UPDATE outbox SET attempts=attempts+1, last_error=? WHERE key=?", (error, key))
+        self._write("UPDATE outbox SET attempts=attempts+1, last_error=? WHERE key=?", (error, key))
 
     def close(self) -> None:
         with self._lock:
@@ -182,6 +220,8 @@ class OutboxSender:
 
     def drain_once(self) -> bool:
         """Try every pending item once. True when the queue is empty afterwards."""
+        if not self._outbox.writable:
+            return False        # a delivery could not be recorded: the items wait on the disk, intact
         waiting = False
         for item in self._outbox.pending():
             if self._stop.is_set():
@@ -197,12 +237,21 @@ class OutboxSender:
                 return False     # the hall is away: stop this round, back off
             except HallRejected:
                 continue         # recorded; the rest of the queue still goes
+            except OutboxFull as e:
+                # Delivered (maybe) but not recorded: it stays pending and goes again under the
+                # same key, which the hall answers with the same number. Back off meanwhile.
+                log.error("outbox cannot record a delivery (%s): will resend under the same key", e)
+                return False
         return not waiting
 
     def _run(self) -> None:
         backoff = self._min
         while not self._stop.is_set():
-            emptied = self.drain_once()
+            try:
+                emptied = self.drain_once()
+            except Exception:        # a bug or a broken disk must not end the sending for good
+                log.exception("outbox round failed; retrying after a back-off")
+                emptied = False
             backoff = self._min if emptied else min(backoff * 2, self._max)
             self._wake.wait(timeout=backoff if not emptied else self._max)
             self._wake.clear()

@@ -158,8 +158,8 @@ EN = {
     "终端维护中，暂停服务": "This terminal is under maintenance",
     "请到人工窗口办理，给您带来不便，敬请谅解": "Please go to a service window. We apologise for the inconvenience.",
     # submission problems (hall details stay as the hall wrote them)
-    "本机存储空间不足且网络中断，申请未能保存。请联系工作人员。":
-        "This terminal's storage is full and the network is down: the application could not be saved. Please ask the staff.",
+    "本机存储故障，申请未能保存，也未发送。请到人工窗口办理。":
+        "This terminal cannot store your application (storage fault); nothing was sent. Please go to a service window.",
     # device problems
     "打印机缺纸，暂不能打印回执，请联系工作人员": "The printer is out of paper: receipts cannot be printed. Please ask the staff.",
     "打印机盖未关好，暂不能打印回执，请联系工作人员": "The printer cover is open: receipts cannot be printed. Please ask the staff.",
