@@ -67,11 +67,11 @@ class HallSettings:
             raise ConfigError("hall settings", missing, "tls_certfile and tls_keyfile go together: set both "
                               "(the hall serves HTTPS) or neither (plain HTTP behind a reverse proxy)")
         if self.tls_certfile:
+            for key, path in (("tls_certfile", self.tls_certfile), ("tls_keyfile", self.tls_keyfile)):
+                if not Path(path).is_file():
+                    raise ConfigError("hall settings", key, f"{path}: file not found")
             try:
                 ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(self.tls_certfile, self.tls_keyfile)
-            except FileNotFoundError as e:
-                key = "tls_keyfile" if e.filename == self.tls_keyfile else "tls_certfile"
-                raise ConfigError("hall settings", key, f"{e.filename}: file not found") from None
             except (ssl.SSLError, OSError) as e:
                 raise ConfigError("hall settings", "tls_certfile",
                                   f"{self.tls_certfile} with key {self.tls_keyfile}: not a PEM certificate and "

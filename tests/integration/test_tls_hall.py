@@ -358,3 +358,28 @@ def test_config_refuses_plain_http_and_names_the_fix(pki, tmp_path):
         kiosk_toml(tmp_path, "https://hall.example.org", "t", pin_sha256="abc")
     with pytest.raises(ConfigError, match=r"hall\.pin_sha256: 'sha256//AAAA': a SHA-256 digest is 32 bytes"):
         kiosk_toml(tmp_path, "https://hall.example.org", "t", pin_sha256="sha256//AAAA")
+
+
+# -- hall.toml: the hall serving TLS itself ---------------------------------------------------------
+
+def test_hall_tls_settings_are_checked_at_start(pki, tmp_path):
+    from hall.config import ConfigError as HallConfigError
+    from hall.config import load_config as load_hall
+
+    base = ('host = "127.0.0.1"\nport = 8700\ndatabase_url = "sqlite:///x.db"\ncatalog_dir = "config/catalog"\n'
+            'hall_name = "测试"\n')
+    path = tmp_path / "hall.toml"
+
+    def hall_toml(extra: str):
+        path.write_text(base + extra, "utf-8")
+        return load_hall(path)
+
+    s = hall_toml(f'tls_certfile = "{pki.good.cert}"\ntls_keyfile = "{pki.good.key}"\n')
+    assert s.uvicorn_tls() == {"ssl_certfile": str(pki.good.cert), "ssl_keyfile": str(pki.good.key)}
+    assert hall_toml("").uvicorn_tls() == {}
+    with pytest.raises(HallConfigError, match=r"hall\.toml: tls_keyfile: tls_certfile and tls_keyfile go together"):
+        hall_toml(f'tls_certfile = "{pki.good.cert}"\n')
+    with pytest.raises(HallConfigError, match=r"hall\.toml: tls_keyfile: /nope\.key: file not found"):
+        hall_toml(f'tls_certfile = "{pki.good.cert}"\ntls_keyfile = "/nope.key"\n')
+    with pytest.raises(HallConfigError, match=r"hall\.toml: tls_certfile: .*not a PEM certificate and its matching key"):
+        hall_toml(f'tls_certfile = "{pki.good.cert}"\ntls_keyfile = "{pki.second_key.key}"\n')
