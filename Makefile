@@ -27,5 +27,9 @@ bench: bootstrap
 fuzz: bootstrap
 	$(PY) tests/bench/bench_fuzz.py
 
+# The long crash and outage soak: 200 SIGKILLs of the kiosk process, 50 hall outages (docs/reliability.md).
+soak: bootstrap
+	$(PY) tests/bench/bench_outbox_soak.py
+
 clean:
 	rm -rf demo-out test-out var .pytest_cache
