@@ -163,8 +163,12 @@ def _hall(cfg, host: Host) -> Verdict:
         return Verdict(True, "hall: embedded (demo)")
     from kiosk.platform import HallHttpClient
     from kiosk.ports import HallRejected, HallUnavailable
+    from kiosk.tls import HallTls
+    # The same trust as the app (kiosk/app.py): the hall's CA file and/or pins from kiosk.toml.
+    ca_file = str(host.path(cfg.hall.ca_file)) if cfg.hall.ca_file else ""
     client = HallHttpClient(cfg.hall.url, cfg.hall.token, cfg.terminal.id, host.path(cfg.storage.data_dir),
-                            cfg.hall.connect_timeout_s, cfg.hall.read_timeout_s)
+                            cfg.hall.connect_timeout_s, cfg.hall.read_timeout_s,
+                            tls=HallTls.from_config(ca_file, cfg.hall.pin_sha256))
     try:
         n = len(client.catalog().matters)
         return Verdict(True, f"大厅 {cfg.hall.url}：事项目录 {n} 项")

@@ -21,6 +21,8 @@ ROOT=/
 HALL_URL=""
 TOKEN_FILE=""
 TERMINAL_ID=""
+CA_FILE=""
+PIN=""
 PYTHON=""
 DO_APT=1
 DO_PIP=1
@@ -36,6 +38,8 @@ usage: sudo scripts/install.sh [--hall URL] [--token-file FILE] [--terminal-id I
   --token-file FILE    the token from `hall terminal add` (the whole output of that command, or
                        just the token); required on the first install
   --terminal-id ID     the terminal's ID (default: read from the token file's "terminal ID enrolled")
+  --ca-file FILE       the hall's CA certificate (PEM): copied to /etc/bianmin/hall-ca.pem, hall.ca_file
+  --pin-sha256 PINS    pin the hall's certificate: hall.pin_sha256 (`python -m kiosk.tls hall.crt` prints it)
   --python PY          the Python (>= 3.11) for the venv (default: python3, else python3.11)
   --wheelhouse DIR     install Python packages only from this folder (no network)
   --no-apt             do not install the Debian/Ubuntu packages the kiosk needs
@@ -54,6 +58,8 @@ while [ $# -gt 0 ]; do
     --hall) HALL_URL=${2:?}; shift 2 ;;
     --token-file) TOKEN_FILE=${2:?}; shift 2 ;;
     --terminal-id) TERMINAL_ID=${2:?}; shift 2 ;;
+    --ca-file) CA_FILE=${2:?}; shift 2 ;;
+    --pin-sha256) PIN=${2:?}; shift 2 ;;
     --python) PYTHON=${2:?}; shift 2 ;;
     --wheelhouse) PIP_ARGS+=(--no-index --find-links "${2:?}"); shift 2 ;;
     --no-apt) DO_APT=0; shift ;;
@@ -96,9 +102,17 @@ if [ "$FIRST" -eq 1 ]; then
   [ -n "$TERMINAL_ID" ] || die "first install: --terminal-id ID is required (the token file does not name it)"
 fi
 if [ -n "$HALL_URL" ]; then
-  [[ "$HALL_URL" =~ ^https?://[^[:space:]\"]+$ ]] || die "--hall $HALL_URL: expected http(s)://host[:port]"
-  case "$HALL_URL" in http://*) echo "install.sh: warning: --hall is plain http: submissions would cross the network unencrypted; use https (docs/deploy.md)" >&2 ;; esac
+  [[ "$HALL_URL" =~ ^https?://[^[:space:]\"]+$ ]] || die "--hall $HALL_URL: expected https://host[:port]"
+  # The kiosk itself refuses plain http except on this machine (docs/deploy.md, Connection to the hall).
+  if [[ "$HALL_URL" == http://* ]] && ! [[ "$HALL_URL" =~ ^http://(127\.[0-9.]+|localhost|\[::1\])(:[0-9]+)?(/.*)?$ ]]; then
+    die "--hall $HALL_URL: plain http would send citizens' data in the clear; use https:// (with --ca-file or --pin-sha256 for the hall's own certificate)"
+  fi
 fi
+if [ -n "$CA_FILE" ]; then
+  [ "$FIRST" -eq 1 ] || die "--ca-file: $CONFIG exists and is kept; copy the file to $ETC/hall-ca.pem and set hall.ca_file there"
+  grep -q -- "-----BEGIN CERTIFICATE-----" "$CA_FILE" 2>/dev/null || die "--ca-file $CA_FILE: not a PEM certificate (-----BEGIN CERTIFICATE-----); convert a .cer with openssl x509 -inform der -in ca.cer -out hall-ca.pem"
+fi
+[ -z "$PIN" ] || [ "$FIRST" -eq 1 ] || die "--pin-sha256: $CONFIG exists and is kept; set hall.pin_sha256 there"
 [[ -z "$TERMINAL_ID" || "$TERMINAL_ID" =~ ^[A-Za-z0-9_.-]{1,64}$ ]] || die "--terminal-id $TERMINAL_ID: letters, digits, - _ . only"
 
 # ---- Debian/Ubuntu packages (real system only) ---------------------------------------------------
@@ -227,12 +241,21 @@ if [ "$FIRST" -eq 1 ]; then
   say "config: $CONFIG (from config/kiosk.example.toml)"
   tmp=$(mktemp)
   # The example's three per-terminal values are replaced; every other line stays as documented.
-  TOKEN="$TOKEN" HALL_URL="$HALL_URL" TERMINAL_ID="$TERMINAL_ID" "$PYTHON" - "$R$APP/config/kiosk.example.toml" "$tmp" <<'PY'
+  [ -z "$CA_FILE" ] || install -o 0 -g 0 -m 0644 "$CA_FILE" "$R$ETC/hall-ca.pem"
+  CA=${CA_FILE:+$ETC/hall-ca.pem} PIN="$PIN" TOKEN="$TOKEN" HALL_URL="$HALL_URL" TERMINAL_ID="$TERMINAL_ID" \
+    "$PYTHON" - "$R$APP/config/kiosk.example.toml" "$tmp" <<'PY'
 import os, re, sys
 src, dst = sys.argv[1], sys.argv[2]
 text = open(src, encoding="utf-8").read()
 values = {("terminal", "id"): os.environ["TERMINAL_ID"], ("hall", "url"): os.environ["HALL_URL"],
           ("hall", "token"): os.environ["TOKEN"]}
+extra = {k: os.environ[v] for k, v in (("ca_file", "CA"), ("pin_sha256", "PIN")) if os.environ.get(v)}
+
+
+def quoted(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 out, table, done = [], "", set()
 for line in text.splitlines(keepends=True):
     m = re.match(r"\s*\[([a-z_]+)\]", line)
@@ -240,10 +263,12 @@ for line in text.splitlines(keepends=True):
         table = m.group(1)
     k = re.match(r"(\s*)([a-z_]+)(\s*=\s*)\"[^\"]*\"(.*)", line)
     if k and (table, k.group(2)) in values:
-        value = values[(table, k.group(2))].replace("\\", "\\\\").replace('"', '\\"')
-        line = f'{k.group(1)}{k.group(2)}{k.group(3)}"{value}"{k.group(4)}\n'
+        line = f'{k.group(1)}{k.group(2)}{k.group(3)}{quoted(values[(table, k.group(2))])}{k.group(4)}\n'
         done.add((table, k.group(2)))
     out.append(line)
+    if k and (table, k.group(2)) == ("hall", "token"):
+        # The hall's trust settings, if given, right below the token (docs/deploy.md, TLS).
+        out += [f"{key} = {quoted(value)}\n" for key, value in extra.items()]
 missing = set(values) - done
 if missing:
     sys.exit(f"config/kiosk.example.toml has no {sorted(missing)}: cannot fill it in")

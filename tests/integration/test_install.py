@@ -320,3 +320,46 @@ def test_uninstall_discard_pending_with_the_right_count(tmp_path):
 @pytest.mark.parametrize("script", [INSTALL, UNINSTALL])
 def test_scripts_pass_bash_syntax_check(script):
     subprocess.run(["bash", "-n", str(script)], check=True)
+
+
+# ---- the hall: URL, trust, and the doctor against a real hall -----------------------------------
+
+def test_plain_http_to_another_machine_is_refused(tmp_path):
+    root = fresh_root(tmp_path)
+    proc = install(root, "--hall", "http://hall.example.gov.cn", "--token-file", token_file(tmp_path), check=False)
+    assert proc.returncode == 2 and "in the clear" in proc.stderr and not (root / "opt").exists()
+
+
+def test_ca_file_is_copied_and_named_in_the_config(tmp_path):
+    root = fresh_root(tmp_path)
+    not_pem = tmp_path / "ca.cer"
+    not_pem.write_bytes(b"\x30\x82\x01\x0a")                     # DER, as Windows exports it
+    proc = install(root, "--hall", "https://hall.example.gov.cn", "--token-file", token_file(tmp_path),
+                   "--ca-file", not_pem, check=False)
+    assert proc.returncode == 2 and "not a PEM certificate" in proc.stderr
+    pem = tmp_path / "hall-ca.pem"
+    pem.write_text("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n")
+    pin = "sha256//" + "A" * 43 + "="
+    install(root, "--hall", "https://hall.example.gov.cn", "--token-file", token_file(tmp_path),
+            "--ca-file", pem, "--pin-sha256", pin, "--no-doctor")
+    copied = root / "etc/bianmin/hall-ca.pem"
+    assert copied.read_bytes() == pem.read_bytes()
+    st = copied.stat()
+    assert (st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode)) == (0, 0, 0o644)
+    lines = (root / "etc/bianmin/kiosk.toml").read_text().splitlines()
+    at = lines.index(f'token = "{TOKEN}"')
+    assert lines[at + 1:at + 3] == ['ca_file = "/etc/bianmin/hall-ca.pem"', f'pin_sha256 = "{pin}"']
+
+
+def test_doctor_at_the_end_reaches_a_real_hall(tmp_path, sqlite_hall):
+    root = fresh_root(tmp_path)
+    tok = tmp_path / "t.token"
+    tok.write_text(f"terminal {sqlite_hall.terminal_id} enrolled: x (y)\n{sqlite_hall.token}\n")
+    proc = install(root, "--hall", sqlite_hall.base_url, "--token-file", tok)
+    assert f"[ OK ] 大厅 {sqlite_hall.base_url}：事项目录" in proc.stdout, proc.stdout
+
+    conf = root / "etc/bianmin/kiosk.toml"
+    conf.write_text(conf.read_text().replace(sqlite_hall.token, "x" * len(sqlite_hall.token)))
+    again = install(root)
+    assert f"[FAIL] 大厅 {sqlite_hall.base_url} 拒绝本终端（401）" in again.stdout, again.stdout
+    assert "hall.token" in again.stdout
