@@ -206,7 +206,7 @@ def _terminal(args, s) -> int:
     s.commit()
     print(f"terminal {terminal_id} enrolled: {args.name} ({args.location})")
     print("its token follows; it is shown only this once (the hall keeps only a hash).")
-    print("put it in the kiosk's /etc/bianmin/kiosk.env:")
+    print("save this output for the terminal: scripts/install.sh --token-file FILE puts it in kiosk.toml:")
     print(token)
     return 0
 

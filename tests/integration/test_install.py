@@ -363,3 +363,22 @@ def test_doctor_at_the_end_reaches_a_real_hall(tmp_path, sqlite_hall):
     again = install(root)
     assert f"[FAIL] 大厅 {sqlite_hall.base_url} 拒绝本终端（401）" in again.stdout, again.stdout
     assert "hall.token" in again.stdout
+
+
+def test_the_saved_output_of_hall_terminal_add_is_the_token_file(tmp_path):
+    """What the technician does on the hall (`hall terminal add … > T.token`) feeds install.sh."""
+    config = tmp_path / "hall.toml"
+    config.write_text(f'host = "127.0.0.1"\nport = 8700\nhall_name = "测试"\n'
+                      f'database_url = "sqlite:///{tmp_path / "hall.db"}"\ncatalog_dir = "{ROOT / "config/catalog"}"\n',
+                      "utf-8")
+    hall = [sys.executable, "-m", "hall.cli"]
+    subprocess.run([*hall, "db", "upgrade", "--config", str(config)], cwd=ROOT, check=True, capture_output=True)
+    saved = tmp_path / "T-320102-0042.token"
+    with saved.open("w") as out:
+        subprocess.run([*hall, "terminal", "add", "--name", "二楼2号机", "--location", "二楼", "--id", "T-320102-0042",
+                        "--config", str(config)], cwd=ROOT, check=True, stdout=out)
+    token = saved.read_text().strip().splitlines()[-1]
+    root = fresh_root(tmp_path)
+    install(root, "--hall", "https://hall.example.gov.cn", "--token-file", saved, "--no-doctor")
+    cfg = load_config(root / "etc/bianmin/kiosk.toml")
+    assert (cfg.terminal.id, cfg.hall.token) == ("T-320102-0042", token)
