@@ -14,6 +14,7 @@ tests/fuzz/regressions/<target>/ with the fix, so every later run replays it.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import subprocess
@@ -27,6 +28,22 @@ sys.path.insert(0, str(REPO))
 from tests.fuzz.targets import TARGETS  # noqa: E402
 
 
+@contextlib.contextmanager
+def postgres_for(target):
+    """The environment for a target's process; with a fresh PostgreSQL database when it needs one
+    (a throw-away cluster on 127.0.0.1 that this process stops: the fuzzing one ends with exit())."""
+    if not target.postgres:
+        yield dict(os.environ)
+        return
+    from hall.pgtemp import TempPostgres
+
+    pg = TempPostgres().start()
+    try:
+        yield {**os.environ, "FUZZ_HALL_DATABASE_URL": pg.create_database("fuzz")}
+    finally:
+        pg.stop()
+
+
 def run_target(name: str, runs: int, out_dir: Path, seed: int, timeout_s: float) -> dict:
     stats_file = out_dir / f"{name}.json"
     log_file = out_dir / f"{name}.log"
@@ -35,9 +52,10 @@ def run_target(name: str, runs: int, out_dir: Path, seed: int, timeout_s: float)
     cmd = [sys.executable, "-m", "tests.fuzz.runner", name, "--runs", str(runs), "--seed", str(seed),
            "--out", str(stats_file), "--artifacts", str(out_dir), "--workdir", str(work)]
     started = time.monotonic()
-    with log_file.open("w") as log:
+    with log_file.open("w") as log, postgres_for(TARGETS[name]) as env:
         try:
-            rc = subprocess.run(cmd, cwd=REPO, stdout=log, stderr=subprocess.STDOUT, timeout=timeout_s).returncode
+            rc = subprocess.run(cmd, cwd=REPO, stdout=log, stderr=subprocess.STDOUT, timeout=timeout_s,
+                                env=env).returncode
         except subprocess.TimeoutExpired:
             rc = -1
     stats = json.loads(stats_file.read_text()) if stats_file.exists() else {"inputs": 0}

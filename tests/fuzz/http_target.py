@@ -5,12 +5,13 @@ a body, each input one request from the enrolled terminal with a valid token.
 The first byte picks the operation, the second the Content-Type (the operation's own most of the
 time, else JSON, text/plain or none), the rest is the body. The promise checked: never a 5xx;
 every refusal is a 4xx with a JSON {"detail": ...} body (413 is plain text, as documented).
-The router modules and hall.schemas are instrumented, so libFuzzer steers by the hall's branches.
+hall_http_pg is the same on PostgreSQL. The router modules and hall.schemas are instrumented, so libFuzzer steers by the hall's branches.
 """
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import tempfile
 from pathlib import Path
 
@@ -18,13 +19,19 @@ _STATE: dict = {}
 REPO = Path(__file__).resolve().parents[2]
 
 
-def setup() -> None:
+def setup(postgres: bool = False) -> None:
+    """Start the hall. postgres=True: on the database FUZZ_HALL_DATABASE_URL names (the caller runs
+    the cluster: libFuzzer ends this process with exit(), so nothing here could stop one)."""
     import requests
 
     from hall.embedded import EmbeddedHall
     from tests.fuzz.targets import _bodies_seeds
 
-    server = EmbeddedHall(Path(tempfile.mkdtemp(prefix="fuzz-hall-")) / "hall", REPO / "config" / "catalog")
+    url = os.environ.get("FUZZ_HALL_DATABASE_URL") if postgres else None
+    if postgres and not url:
+        raise SystemExit("hall_http_pg needs FUZZ_HALL_DATABASE_URL (a fresh PostgreSQL database)")
+    server = EmbeddedHall(Path(tempfile.mkdtemp(prefix="fuzz-hall-")) / "hall", REPO / "config" / "catalog",
+                          database_url=url)
     token = server.enrol_terminal("T-FUZZ-1", "模糊测试终端", "一楼")
     base = server.start()
     server.import_credit(REPO / "hall" / "sample_data" / "credit_sample.json")

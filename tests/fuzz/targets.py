@@ -44,6 +44,7 @@ class Target:
     max_len: int = 4096
     dictionary: tuple[bytes, ...] = ()     # tokens libFuzzer splices in (preamble, TOML keys, ...)
     setup: Callable[[], None] | None = None
+    postgres: bool = False                 # needs FUZZ_HALL_DATABASE_URL: a database the caller provides
 
 
 class BrokenPromise(AssertionError):
@@ -366,13 +367,18 @@ TARGETS: dict[str, Target] = {t.name: t for t in (
     Target("credit_import", _credit, _credit_seeds, ("hall.credit_import",), "ImportError_; check() never raises",
            100_000, max_len=8000, dictionary=(b"\"subjects\"", b"\"penalties\"", b",", b"\"\"", b"\r\n", b"\x00")),
     Target("hall_bodies", _bodies, _bodies_seeds, ("hall.schemas",),
-           "pydantic ValidationError (json.loads errors before it)", 180_000, max_len=16_000,
+           "pydantic ValidationError (json.loads errors before it)", 170_000, max_len=16_000,
            dictionary=_JSON_WORDS),
     Target("hall_http", lambda data: _http().run(data), lambda: _http().seeds(),
            ("hall.schemas", "hall.routers.applications", "hall.routers.credit", "hall.routers.evaluations",
             "hall.routers.terminals", "hall.applications", "hall.credit"),
            "any 4xx with a JSON detail (413 plain text); never 5xx", 40_000, max_len=65_000,
            dictionary=_JSON_WORDS, setup=lambda: _http().setup()),
+    Target("hall_http_pg", lambda data: _http().run(data), lambda: _http().seeds(),
+           ("hall.schemas", "hall.routers.applications", "hall.routers.credit", "hall.routers.evaluations",
+            "hall.routers.terminals", "hall.applications", "hall.credit"),
+           "as hall_http, on PostgreSQL", 10_000, max_len=65_000,
+           dictionary=_JSON_WORDS, setup=lambda: _http().setup(postgres=True), postgres=True),
 )}
 
 

@@ -13,10 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.bench.bench_fuzz import postgres_for
 from tests.fuzz.targets import TARGETS
 
 REPO = Path(__file__).resolve().parents[2]
-SHORT = {"hall_http": 1500, "ga467_frames": 3000}      # the slower ones; the rest get DEFAULT
+SHORT = {"hall_http": 1500, "hall_http_pg": 500, "ga467_frames": 3000}      # the slower ones; the rest get DEFAULT
 DEFAULT = 5000
 
 
@@ -24,10 +25,11 @@ DEFAULT = 5000
 def test_fuzz_target_short(name, tmp_path):
     runs = SHORT.get(name, DEFAULT)
     stats_file = tmp_path / "stats.json"
-    proc = subprocess.run([sys.executable, "-m", "tests.fuzz.runner", name, "--runs", str(runs), "--seed", "3",
-                           "--out", str(stats_file), "--artifacts", str(tmp_path), "--workdir", str(tmp_path),
-                           "--rss-limit-mb", "1024"],
-                          cwd=REPO, capture_output=True, text=True, timeout=600)
+    with postgres_for(TARGETS[name]) as env:
+        proc = subprocess.run([sys.executable, "-m", "tests.fuzz.runner", name, "--runs", str(runs), "--seed", "3",
+                               "--out", str(stats_file), "--artifacts", str(tmp_path), "--workdir", str(tmp_path),
+                               "--rss-limit-mb", "1024"],
+                              cwd=REPO, capture_output=True, text=True, timeout=600, env=env)
     tail = (proc.stdout + proc.stderr)[-3000:]
     assert proc.returncode == 0, tail
     stats = json.loads(stats_file.read_text())
