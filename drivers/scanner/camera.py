@@ -18,7 +18,7 @@ from typing import Callable
 from kiosk.domain.payload import ScannedCode
 from kiosk.ports import DeviceState, DeviceStatus, OnStatus
 
-from .capture import CaptureThread, Frame, FrameSource, LatestFrame
+from .capture import REOPEN_INTERVAL, CaptureThread, Frame, FrameSource, LatestFrame
 from .pipeline import Deduper, ScanPipeline
 
 log = logging.getLogger(__name__)
@@ -29,7 +29,7 @@ STALL_S = 3.0          # no new frame for this long while "ok": the camera has h
 class CameraScanner:
     def __init__(self, source: FrameSource, pipeline: ScanPipeline | None = None,
                  dedupe_window_s: float = 3.0, stall_s: float = STALL_S,
-                 reopen_interval: float = 1.0, clock: Callable[[], float] = time.monotonic) -> None:
+                 reopen_interval: float = REOPEN_INTERVAL, clock: Callable[[], float] = time.monotonic) -> None:
         self.source = source
         self._pipeline_arg = pipeline
         self._clock = clock

@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 
 from drivers.serial_link import keep_port_open
 
-REOPEN_INTERVAL = 1.0   # s between attempts to (re)open a missing port
+REOPEN_INTERVAL = 0.5   # s between attempts to (re)open a missing port: back within 2 s of replugging
 READ_SLICE = 0.05       # s: longest blocking read, so stop() is honoured promptly
 IDLE_FLUSH_S = 0.3      # a partial line this long without more bytes is taken as a whole code
 MAX_LINE = 8192         # bytes; longer than any QR code holds: the line is garbage
