@@ -11,6 +11,9 @@
 # then it runs `kiosk doctor`. The outbox (/var/lib/bianmin-kiosk) is never touched except for its
 # owner and mode, so pending submissions survive any number of re-runs.
 #
+# `--hall-server` installs the hall server instead (docs/deploy.md, "The hall server"): the user
+# `hall`, the same /opt/bianmin and venv, /etc/bianmin/hall.toml with absolute paths, hall.service.
+#
 # --root DIR lays everything down under DIR instead of / (tests, image builds): users are added
 # with `useradd --root` (DIR/etc/passwd must exist), units enabled with `systemctl --root`, and
 # nothing is started, reloaded or installed from apt on this machine.
@@ -28,11 +31,13 @@ DO_APT=1
 DO_PIP=1
 DO_DOCTOR=1
 DOCTOR_PYTHON=""
+ROLE=kiosk
 PIP_ARGS=()
 
 usage() {
   cat <<'EOF'
 usage: sudo scripts/install.sh [--hall URL] [--token-file FILE] [--terminal-id ID] [options]
+       sudo scripts/install.sh --hall-server [options]
 
   --hall URL           the hall server (https://...); required on the first install
   --token-file FILE    the token from `hall terminal add` (the whole output of that command, or
@@ -40,6 +45,7 @@ usage: sudo scripts/install.sh [--hall URL] [--token-file FILE] [--terminal-id I
   --terminal-id ID     the terminal's ID (default: read from the token file's "terminal ID enrolled")
   --ca-file FILE       the hall's CA certificate (PEM): copied to /etc/bianmin/hall-ca.pem, hall.ca_file
   --pin-sha256 PINS    pin the hall's certificate: hall.pin_sha256 (`python -m kiosk.tls hall.crt` prints it)
+  --hall-server        install the hall server (hall.service, user hall), not a terminal
   --python PY          the Python (>= 3.11) for the venv (default: python3, else python3.11)
   --wheelhouse DIR     install Python packages only from this folder (no network)
   --no-apt             do not install the Debian/Ubuntu packages the kiosk needs
@@ -61,6 +67,7 @@ while [ $# -gt 0 ]; do
     --ca-file) CA_FILE=${2:?}; shift 2 ;;
     --pin-sha256) PIN=${2:?}; shift 2 ;;
     --python) PYTHON=${2:?}; shift 2 ;;
+    --hall-server) ROLE=hall; shift ;;
     --wheelhouse) PIP_ARGS+=(--no-index --find-links "${2:?}"); shift 2 ;;
     --no-apt) DO_APT=0; shift ;;
     --root) ROOT=$(cd "${2:?}" && pwd); shift 2 ;;
@@ -78,8 +85,12 @@ REAL=1; [ -n "$R" ] && REAL=0
 
 APP=/opt/bianmin
 ETC=/etc/bianmin
-STATE=/var/lib/bianmin-kiosk
-CONFIG=$ETC/kiosk.toml
+if [ "$ROLE" = kiosk ]; then
+  ACCOUNT=kiosk; STATE=/var/lib/bianmin-kiosk; CONFIG=$ETC/kiosk.toml; SERVICE=kiosk.service
+else
+  ACCOUNT=hall; STATE=/var/lib/bianmin-hall; CONFIG=$ETC/hall.toml; SERVICE=hall.service
+  [ -z "$HALL_URL$TOKEN_FILE$TERMINAL_ID$CA_FILE$PIN" ] || die "--hall-server: --hall/--token-file/--terminal-id/--ca-file/--pin-sha256 are a terminal's"
+fi
 RULES=/etc/udev/rules.d/99-bianmin-kiosk.rules
 MODULES=/etc/modules-load.d/bianmin-kiosk.conf
 UNITS=/etc/systemd/system
@@ -96,7 +107,7 @@ if [ -n "$TOKEN_FILE" ]; then
     TERMINAL_ID=$(sed -n 's/^terminal \([^ ]*\) enrolled.*/\1/p' "$TOKEN_FILE" | head -n 1)
   fi
 fi
-if [ "$FIRST" -eq 1 ]; then
+if [ "$FIRST" -eq 1 ] && [ "$ROLE" = kiosk ]; then
   [ -n "$HALL_URL" ] || die "first install: --hall URL is required (the hall server's address)"
   [ -n "$TOKEN" ] || die "first install: --token-file FILE is required (from \`hall terminal add\`)"
   [ -n "$TERMINAL_ID" ] || die "first install: --terminal-id ID is required (the token file does not name it)"
@@ -119,8 +130,12 @@ fi
 # libgl1/libegl1: Kivy's GL; libmtdev1: Kivy's input probe; libzbar0: pyzbar; libusb-1.0-0: USB
 # printers; python3-venv: the venv. The kiosk session's packages come from deploy/session.packages.
 if [ "$REAL" -eq 1 ] && [ "$DO_APT" -eq 1 ]; then
-  pkgs="libgl1 libegl1 libmtdev1 libzbar0 libusb-1.0-0 python3-venv udev"
-  [ -f "$SRC/deploy/session.packages" ] && pkgs="$pkgs $(grep -v '^#' "$SRC/deploy/session.packages" | tr '\n' ' ')"
+  if [ "$ROLE" = kiosk ]; then
+    pkgs="libgl1 libegl1 libmtdev1 libzbar0 libusb-1.0-0 python3-venv udev"
+    [ -f "$SRC/deploy/session.packages" ] && pkgs="$pkgs $(grep -v '^#' "$SRC/deploy/session.packages" | tr '\n' ' ')"
+  else
+    pkgs="python3-venv"
+  fi
   missing=()
   for p in $pkgs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -141,39 +156,40 @@ if [ -z "$PYTHON" ]; then
 fi
 "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' || die "--python $PYTHON: Python >= 3.11 needed"
 
-# ---- the kiosk user -------------------------------------------------------------------------------
-# A system account without a login shell; home = the state directory. Group access to the devices
-# (dialout: serial reader/scanner, video: camera, lp: printer) instead of root.
+# ---- the service's user ---------------------------------------------------------------------------
+# A system account without a login shell; home = the state directory. The kiosk gets group access
+# to the devices (dialout: serial reader/scanner, video: camera, lp: printer) instead of root.
+GROUPS_WANTED=""; [ "$ROLE" = kiosk ] && GROUPS_WANTED="dialout video lp render"
 if [ "$REAL" -eq 1 ]; then
-  if ! id kiosk >/dev/null 2>&1; then
-    say "user: creating kiosk"
+  if ! id "$ACCOUNT" >/dev/null 2>&1; then
+    say "user: creating $ACCOUNT"
     useradd --system --user-group --home-dir "$STATE" --no-create-home --shell /usr/sbin/nologin \
-            --comment "bianmin kiosk" kiosk
+            --comment "bianmin $ROLE" "$ACCOUNT"
   fi
-  for g in dialout video lp render; do
-    getent group "$g" >/dev/null && usermod -aG "$g" kiosk
+  for g in $GROUPS_WANTED; do
+    if getent group "$g" >/dev/null; then usermod -aG "$g" "$ACCOUNT"; fi
   done
 else
   [ -f "$R/etc/passwd" ] && [ -f "$R/etc/group" ] || die "--root $ROOT: $ROOT/etc/passwd and $ROOT/etc/group must exist"
-  if ! grep -q '^kiosk:' "$R/etc/passwd"; then
-    say "user: creating kiosk under $ROOT"
+  if ! grep -q "^$ACCOUNT:" "$R/etc/passwd"; then
+    say "user: creating $ACCOUNT under $ROOT"
     useradd --root "$ROOT" --system --user-group --home-dir "$STATE" --no-create-home \
-            --shell /usr/sbin/nologin --comment "bianmin kiosk" kiosk
+            --shell /usr/sbin/nologin --comment "bianmin $ROLE" "$ACCOUNT"
   fi
-  for g in dialout video lp render; do
-    grep -q "^$g:" "$R/etc/group" && usermod --root "$ROOT" -aG "$g" kiosk
+  for g in $GROUPS_WANTED; do
+    if grep -q "^$g:" "$R/etc/group"; then usermod --root "$ROOT" -aG "$g" "$ACCOUNT"; fi
   done
 fi
-KUID=$(awk -F: '$1 == "kiosk" {print $3}' "$R/etc/passwd")
-KGID=$(awk -F: '$1 == "kiosk" {print $4}' "$R/etc/passwd")
-[ -n "$KUID" ] && [ -n "$KGID" ] || die "user kiosk missing from $R/etc/passwd after useradd"
+KUID=$(awk -F: -v u="$ACCOUNT" '$1 == u {print $3}' "$R/etc/passwd")
+KGID=$(awk -F: -v u="$ACCOUNT" '$1 == u {print $4}' "$R/etc/passwd")
+[ -n "$KUID" ] && [ -n "$KGID" ] || die "user $ACCOUNT missing from $R/etc/passwd after useradd"
 
-# ---- stop the running kiosk before its files change (upgrade) -------------------------------------
+# ---- stop the running service before its files change (upgrade) -----------------------------------
 WAS_ACTIVE=0
-if [ "$REAL" -eq 1 ] && command -v systemctl >/dev/null && systemctl is-active --quiet kiosk.service 2>/dev/null; then
+if [ "$REAL" -eq 1 ] && command -v systemctl >/dev/null && systemctl is-active --quiet "$SERVICE" 2>/dev/null; then
   WAS_ACTIVE=1
-  say "stopping kiosk.service (SIGTERM: the app closes its outbox cleanly; pending submissions stay)"
-  systemctl stop kiosk.service
+  say "stopping $SERVICE (SIGTERM: it finishes cleanly; the outbox and the database stay)"
+  systemctl stop "$SERVICE"
 fi
 
 # ---- /opt/bianmin: the program ---------------------------------------------------------------------
@@ -235,15 +251,16 @@ if [ "$DO_PIP" -eq 1 ]; then
   chown -R 0:0 "$venv"
 fi
 
-# ---- /etc/bianmin: configuration (kept once there) --------------------------------------------------
-install -d -o 0 -g "$KGID" -m 0750 "$R$ETC"
-if [ "$FIRST" -eq 1 ]; then
-  say "config: $CONFIG (from config/kiosk.example.toml)"
-  tmp=$(mktemp)
-  # The example's three per-terminal values are replaced; every other line stays as documented.
-  [ -z "$CA_FILE" ] || install -o 0 -g 0 -m 0644 "$CA_FILE" "$R$ETC/hall-ca.pem"
-  CA=${CA_FILE:+$ETC/hall-ca.pem} PIN="$PIN" TOKEN="$TOKEN" HALL_URL="$HALL_URL" TERMINAL_ID="$TERMINAL_ID" \
-    "$PYTHON" - "$R$APP/config/kiosk.example.toml" "$tmp" <<'PY'
+finish_kiosk() {
+  # ---- /etc/bianmin: configuration (kept once there) --------------------------------------------------
+  install -d -o 0 -g "$KGID" -m 0750 "$R$ETC"
+  if [ "$FIRST" -eq 1 ]; then
+    say "config: $CONFIG (from config/kiosk.example.toml)"
+    tmp=$(mktemp)
+    # The example's three per-terminal values are replaced; every other line stays as documented.
+    [ -z "$CA_FILE" ] || install -o 0 -g 0 -m 0644 "$CA_FILE" "$R$ETC/hall-ca.pem"
+    CA=${CA_FILE:+$ETC/hall-ca.pem} PIN="$PIN" TOKEN="$TOKEN" HALL_URL="$HALL_URL" TERMINAL_ID="$TERMINAL_ID" \
+      "$PYTHON" - "$R$APP/config/kiosk.example.toml" "$tmp" <<'PY'
 import os, re, sys
 src, dst = sys.argv[1], sys.argv[2]
 text = open(src, encoding="utf-8").read()
@@ -274,71 +291,138 @@ if missing:
     sys.exit(f"config/kiosk.example.toml has no {sorted(missing)}: cannot fill it in")
 open(dst, "w", encoding="utf-8").write("".join(out))
 PY
-  install -o 0 -g "$KGID" -m 0640 "$tmp" "$R$CONFIG"      # holds the token: root writes, kiosk reads
-  rm -f "$tmp"
-else
-  say "config: $CONFIG kept"
-  if [ -n "$HALL_URL$TOKEN$TERMINAL_ID" ]; then
-    echo "install.sh: note: $CONFIG already exists and is kept as it is; --hall/--token-file/--terminal-id were not applied (edit the file to change them)" >&2
-  fi
-  chown 0:"$KGID" "$R$CONFIG"; chmod 0640 "$R$CONFIG"
-fi
-# The newest example beside it, to compare after an upgrade (like dpkg's .dpkg-dist).
-install -o 0 -g 0 -m 0644 "$R$APP/config/kiosk.example.toml" "$R$ETC/kiosk.example.toml"
-if [ ! -f "$R$ETC/kiosk.env" ]; then
-  install -o 0 -g "$KGID" -m 0640 "$R$APP/systemd/kiosk.env.example" "$R$ETC/kiosk.env"
-fi
-
-# ---- state: the outbox lives here; created if missing, never emptied -----------------------------
-install -d -m 0755 "$R/var/lib"
-if [ -d "$R$STATE" ]; then
-  say "state: $STATE kept ($(find "$R$STATE" -maxdepth 1 -name 'outbox.sqlite3*' | wc -l) outbox file(s))"
-else
-  mkdir "$R$STATE"
-fi
-chown -R "$KUID:$KGID" "$R$STATE"
-chmod 0700 "$R$STATE"
-
-# ---- udev rules, modules, systemd units, kiosk session --------------------------------------------
-install -d -m 0755 "$R/etc/udev/rules.d" "$R/etc/modules-load.d" "$R$UNITS"
-install -o 0 -g 0 -m 0644 "$R$APP/systemd/99-bianmin-kiosk.rules" "$R$RULES"
-# Load the serial/camera drivers at boot: DeviceAllow=char-ttyUSB etc. are resolved from
-# /proc/devices when kiosk.service starts, so the driver must be there before, not at first plug.
-printf '# bianmin kiosk: DeviceAllow=char-* in kiosk.service needs these at boot\nusbserial\ncdc_acm\nvideodev\n' > "$R$MODULES"
-chmod 0644 "$R$MODULES"; chown 0:0 "$R$MODULES"
-install -o 0 -g 0 -m 0644 "$R$APP/systemd/kiosk.service" "$R$UNITS/kiosk.service"
-# The kiosk session (another folder of the release): every unit/drop-in it ships, same layout.
-if [ -f "$R$APP/deploy/install-session.sh" ]; then
-  ROOT="$ROOT" APP="$APP" KIOSK_UID="$KUID" KIOSK_GID="$KGID" bash "$R$APP/deploy/install-session.sh"
-fi
-
-# ---- start ---------------------------------------------------------------------------------------
-if [ "$REAL" -eq 1 ]; then
-  udevadm control --reload 2>/dev/null || true
-  udevadm trigger --action=add --subsystem-match=tty --subsystem-match=usb --subsystem-match=video4linux 2>/dev/null || true
-  for m in usbserial cdc_acm videodev; do modprobe -q "$m" 2>/dev/null || true; done
-  systemctl daemon-reload
-  systemctl enable kiosk.service >/dev/null
-  if [ "$WAS_ACTIVE" -eq 1 ] || [ "$FIRST" -eq 0 ]; then
-    say "starting kiosk.service"
-    systemctl start kiosk.service || echo "install.sh: kiosk.service did not start: journalctl -u kiosk -b" >&2
-  fi
-else
-  systemctl --root="$ROOT" enable kiosk.service >/dev/null 2>&1 || die "systemctl --root=$ROOT enable kiosk.service failed"
-fi
-
-# ---- the verdict -----------------------------------------------------------------------------------
-echo "installed: $(cat "$R$APP/RELEASE") in $APP (config $CONFIG, outbox $STATE)"
-if [ "$DO_DOCTOR" -eq 1 ]; then
-  say "kiosk doctor"
-  py=${DOCTOR_PYTHON:-$R$APP/.venv/bin/python}
-  if (cd "$R$APP" && "$py" -m kiosk.doctor --config "$R$CONFIG" --root "$ROOT"); then
-    echo "kiosk doctor: all checks passed"
+    install -o 0 -g "$KGID" -m 0640 "$tmp" "$R$CONFIG"      # holds the token: root writes, kiosk reads
+    rm -f "$tmp"
   else
-    echo "kiosk doctor found problems: fix the [FAIL] lines above, then run" \
-         "sudo $APP/.venv/bin/kiosk --config $CONFIG doctor  (docs/deploy.md, Troubleshooting)"
+    say "config: $CONFIG kept"
+    if [ -n "$HALL_URL$TOKEN$TERMINAL_ID" ]; then
+      echo "install.sh: note: $CONFIG already exists and is kept as it is; --hall/--token-file/--terminal-id were not applied (edit the file to change them)" >&2
+    fi
+    chown 0:"$KGID" "$R$CONFIG"; chmod 0640 "$R$CONFIG"
   fi
-fi
-if [ "$FIRST" -eq 1 ] && [ "$REAL" -eq 1 ]; then
-  echo "next: check the devices with kiosk doctor, then reboot (the kiosk session starts on tty1)"
-fi
+  # The newest example beside it, to compare after an upgrade (like dpkg's .dpkg-dist).
+  install -o 0 -g 0 -m 0644 "$R$APP/config/kiosk.example.toml" "$R$ETC/kiosk.example.toml"
+  if [ ! -f "$R$ETC/kiosk.env" ]; then
+    install -o 0 -g "$KGID" -m 0640 "$R$APP/systemd/kiosk.env.example" "$R$ETC/kiosk.env"
+  fi
+
+  # ---- state: the outbox lives here; created if missing, never emptied -----------------------------
+  install -d -m 0755 "$R/var/lib"
+  if [ -d "$R$STATE" ]; then
+    say "state: $STATE kept ($(find "$R$STATE" -maxdepth 1 -name 'outbox.sqlite3*' | wc -l) outbox file(s))"
+  else
+    mkdir "$R$STATE"
+  fi
+  chown -R "$KUID:$KGID" "$R$STATE"
+  chmod 0700 "$R$STATE"
+
+  # ---- udev rules, modules, systemd units, kiosk session --------------------------------------------
+  install -d -m 0755 "$R/etc/udev/rules.d" "$R/etc/modules-load.d" "$R$UNITS"
+  install -o 0 -g 0 -m 0644 "$R$APP/systemd/99-bianmin-kiosk.rules" "$R$RULES"
+  # Load the serial/camera drivers at boot: DeviceAllow=char-ttyUSB etc. are resolved from
+  # /proc/devices when kiosk.service starts, so the driver must be there before, not at first plug.
+  printf '# bianmin kiosk: DeviceAllow=char-* in kiosk.service needs these at boot\nusbserial\ncdc_acm\nvideodev\n' > "$R$MODULES"
+  chmod 0644 "$R$MODULES"; chown 0:0 "$R$MODULES"
+  install -o 0 -g 0 -m 0644 "$R$APP/systemd/kiosk.service" "$R$UNITS/kiosk.service"
+  # The kiosk session (another folder of the release): every unit/drop-in it ships, same layout.
+  if [ -f "$R$APP/deploy/install-session.sh" ]; then
+    ROOT="$ROOT" APP="$APP" KIOSK_UID="$KUID" KIOSK_GID="$KGID" bash "$R$APP/deploy/install-session.sh"
+  fi
+
+  # ---- start ---------------------------------------------------------------------------------------
+  if [ "$REAL" -eq 1 ]; then
+    udevadm control --reload 2>/dev/null || true
+    udevadm trigger --action=add --subsystem-match=tty --subsystem-match=usb --subsystem-match=video4linux 2>/dev/null || true
+    for m in usbserial cdc_acm videodev; do modprobe -q "$m" 2>/dev/null || true; done
+    systemctl daemon-reload
+    systemctl enable kiosk.service >/dev/null
+    if [ "$WAS_ACTIVE" -eq 1 ] || [ "$FIRST" -eq 0 ]; then
+      say "starting kiosk.service"
+      systemctl start kiosk.service || echo "install.sh: kiosk.service did not start: journalctl -u kiosk -b" >&2
+    fi
+  else
+    systemctl --root="$ROOT" enable kiosk.service >/dev/null 2>&1 || die "systemctl --root=$ROOT enable kiosk.service failed"
+  fi
+
+  # ---- the verdict -----------------------------------------------------------------------------------
+  echo "installed: $(cat "$R$APP/RELEASE") in $APP (config $CONFIG, outbox $STATE)"
+  if [ "$DO_DOCTOR" -eq 1 ]; then
+    say "kiosk doctor"
+    py=${DOCTOR_PYTHON:-$R$APP/.venv/bin/python}
+    if (cd "$R$APP" && "$py" -m kiosk.doctor --config "$R$CONFIG" --root "$ROOT"); then
+      echo "kiosk doctor: all checks passed"
+    else
+      echo "kiosk doctor found problems: fix the [FAIL] lines above, then run" \
+           "sudo $APP/.venv/bin/kiosk --config $CONFIG doctor  (docs/deploy.md, Troubleshooting)"
+    fi
+  fi
+  if [ "$FIRST" -eq 1 ] && [ "$REAL" -eq 1 ]; then
+    echo "next: check the devices with kiosk doctor, then reboot (the kiosk session starts on tty1)"
+  fi
+}
+
+finish_hall() {
+  install -d -o 0 -g "$KGID" -m 0750 "$R$ETC"
+  # The catalogue of matters is the hall's own data from now on: copied once, kept by upgrades.
+  if [ ! -d "$R$ETC/catalog" ]; then
+    cp -r "$R$APP/config/catalog" "$R$ETC/catalog"
+    chown -R 0:"$KGID" "$R$ETC/catalog"
+    find "$R$ETC/catalog" -type d -exec chmod 0750 {} + ; find "$R$ETC/catalog" -type f -exec chmod 0640 {} +
+  fi
+  if [ "$FIRST" -eq 1 ]; then
+    say "config: $CONFIG (from config/hall.toml, paths made absolute)"
+    tmp=$(mktemp)
+    # The service's working directory is its state directory and /opt is read-only to it, so
+    # every path in hall.toml is absolute (relative ones would name the source tree's).
+    "$PYTHON" - "$R$APP/config/hall.toml" "$tmp" <<'PY'
+import re, sys
+values = {"database_url": "sqlite:////var/lib/bianmin-hall/hall.db", "catalog_dir": "/etc/bianmin/catalog",
+          "holidays_dir": "/opt/bianmin/config/holidays", "metrics_token_file": "/var/lib/bianmin-hall/metrics.token"}
+out, done = [], set()
+for line in open(sys.argv[1], encoding="utf-8").read().splitlines(keepends=True):
+    k = re.match(r'([a-z_]+)(\s*=\s*)"[^"]*"(.*)', line)
+    if k and k.group(1) in values:
+        comment = "    # absolute: set by install.sh" if k.group(1) == "database_url" else k.group(3)
+        line = f'{k.group(1)}{k.group(2)}"{values[k.group(1)]}"{comment}\n'
+        done.add(k.group(1))
+    out.append(line)
+if set(values) - done:
+    sys.exit(f"config/hall.toml has no {sorted(set(values) - done)}: cannot fill it in")
+open(sys.argv[2], "w", encoding="utf-8").write("".join(out))
+PY
+    install -o 0 -g "$KGID" -m 0640 "$tmp" "$R$CONFIG"
+    rm -f "$tmp"
+  else
+    say "config: $CONFIG kept"
+    chown 0:"$KGID" "$R$CONFIG"; chmod 0640 "$R$CONFIG"
+  fi
+  install -o 0 -g 0 -m 0644 "$R$APP/config/hall.toml" "$R$ETC/hall.example.toml"
+  if [ ! -f "$R$ETC/hall.env" ]; then
+    # Secrets stay out of the TOML: the database password goes here (hall.service reads it).
+    printf '# /etc/bianmin/hall.env: secrets for hall.service (mode 0640, group hall)\n# HALL_DATABASE_URL=postgresql+psycopg://hall:PASSWORD@localhost/hall\n' > "$R$ETC/hall.env"
+    chown 0:"$KGID" "$R$ETC/hall.env"; chmod 0640 "$R$ETC/hall.env"
+  fi
+  install -d -m 0755 "$R/var/lib"
+  install -d -o "$KUID" -g "$KGID" -m 0750 "$R$STATE"       # also StateDirectory= of the unit
+  install -d -m 0755 "$R$UNITS"
+  install -o 0 -g 0 -m 0644 "$R$APP/systemd/hall.service" "$R$UNITS/hall.service"
+  if [ "$REAL" -eq 1 ]; then
+    systemctl daemon-reload
+    systemctl enable hall.service >/dev/null
+    if [ "$WAS_ACTIVE" -eq 1 ] || [ "$FIRST" -eq 0 ]; then
+      say "starting hall.service (its ExecStartPre migrates the database first)"
+      systemctl start hall.service || echo "install.sh: hall.service did not start: journalctl -u hall -b" >&2
+    fi
+  else
+    systemctl --root="$ROOT" enable hall.service >/dev/null 2>&1 || die "systemctl --root=$ROOT enable hall.service failed"
+  fi
+  echo "installed: $(cat "$R$APP/RELEASE") in $APP (config $CONFIG, database and state $STATE)"
+  if [ "$FIRST" -eq 1 ]; then
+    echo "next: edit $CONFIG (hall_name, host/port, TLS: docs/deploy.md), then"
+    echo "  sudo systemctl start hall"
+    echo "  sudo -u hall $APP/.venv/bin/hall user add … --config $CONFIG     (console accounts, docs/hall.md)"
+    echo "  sudo -u hall $APP/.venv/bin/hall terminal add --id T-… --name … --location … --config $CONFIG > T-….token"
+  fi
+}
+
+if [ "$ROLE" = kiosk ]; then finish_kiosk; else finish_hall; fi

@@ -382,3 +382,43 @@ def test_the_saved_output_of_hall_terminal_add_is_the_token_file(tmp_path):
     install(root, "--hall", "https://hall.example.gov.cn", "--token-file", saved, "--no-doctor")
     cfg = load_config(root / "etc/bianmin/kiosk.toml")
     assert (cfg.terminal.id, cfg.hall.token) == ("T-320102-0042", token)
+
+
+# ---- the hall server ------------------------------------------------------------------------------
+
+def test_hall_server_install(tmp_path):
+    import tomllib
+
+    from hall.config import settings_from_dict
+    root = fresh_root(tmp_path)
+    proc = install(root, "--hall-server")
+    assert "next: edit /etc/bianmin/hall.toml" in proc.stdout
+    huid, hgid = ids(root, "hall")
+    assert "kiosk:" not in (root / "etc/passwd").read_text()        # a server is not a terminal
+    snap = snapshot(root)
+    for path, want in {"etc/bianmin": ("dir", 0, hgid, 0o750), "etc/bianmin/hall.toml": ("file", 0, hgid, 0o640),
+                       "etc/bianmin/hall.env": ("file", 0, hgid, 0o640),
+                       "etc/bianmin/hall.example.toml": ("file", 0, 0, 0o644),
+                       "etc/bianmin/catalog": ("dir", 0, hgid, 0o750),
+                       "var/lib/bianmin-hall": ("dir", huid, hgid, 0o750),
+                       "etc/systemd/system/hall.service": ("file", 0, 0, 0o644)}.items():
+        assert snap[path][:4] == want, (path, snap[path])
+    assert snap["etc/systemd/system/multi-user.target.wants/hall.service"] == ("link", "/etc/systemd/system/hall.service")
+    assert not (root / "etc/udev").exists() and not (root / "etc/systemd/system/kiosk.service").exists()
+    assert (root / "etc/systemd/system/hall.service").read_bytes() == (ROOT / "systemd/hall.service").read_bytes()
+
+    # Every path in hall.toml absolute; the hall's own loader accepts it (paths moved into the root).
+    raw = tomllib.loads((root / "etc/bianmin/hall.toml").read_text())
+    assert raw["database_url"] == "sqlite:////var/lib/bianmin-hall/hall.db"
+    assert (raw["catalog_dir"], raw["holidays_dir"]) == ("/etc/bianmin/catalog", "/opt/bianmin/config/holidays")
+    assert raw["metrics_token_file"].startswith("/var/lib/bianmin-hall/")     # writable under ProtectSystem=strict
+    moved = {k: (str(root) + v if isinstance(v, str) and v.startswith("/") else v) for k, v in raw.items()}
+    settings_from_dict(moved, root / "etc/bianmin/hall.toml")
+    check = subprocess.run([sys.executable, "-m", "hall.catalog_check", str(root / "etc/bianmin/catalog")],
+                           cwd=ROOT, capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout + check.stderr
+
+    (root / "etc/bianmin/catalog/local.toml").write_text("# the hall's own matter\n")
+    before = snapshot(root)
+    install(root, "--hall-server")                                       # an upgrade
+    assert snapshot(root) == before
