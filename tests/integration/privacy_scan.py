@@ -4,7 +4,8 @@ those values in every encoding they could leak in. Used by tests/integration/tes
 (a few visits) and tests/bench/bench_privacy_scan.py (100 visits).
 
 Raw bytes, not parsed files: a SQLite database is searched whole, so a payload deleted but still
-in a free page, in the WAL or in the rollback journal is found like any other.
+in a free page, in the WAL or in the rollback journal is found like any other. A PDF is searched
+raw and as its extracted text too (its CJK text is glyph ids in compressed streams).
 """
 from __future__ import annotations
 
@@ -29,10 +30,12 @@ PLANTED_PHONE = "15899990123"       # typed into the form's phone field on every
 CARD_PHOTO = FAKE_PHOTO             # the photo the simulated reader sends with the card
 
 # Directories of the demo that are not what a terminal keeps: the embedded hall's own database
-# (the hall is where applications are meant to be), the virtual printers' paper (receipt PNGs,
-# A4 PDFs: the citizen takes the paper away) and the autopilot's screenshots (a production
-# terminal takes none; the driver writes none either, see privacy_visits.py).
-NOT_THE_KIOSK = ("hall", "receipts", "reports", "screens")
+# (the hall is where applications are meant to be), the virtual receipt printer's paper (PNGs of
+# what a real printer hands the citizen; a production terminal sends ESC/POS over TCP and keeps
+# nothing) and the autopilot's screenshots (a production terminal takes none; the driver writes
+# none either, see privacy_visits.py). `reports` (the A4 credit report PDFs) IS scanned: `kiosk run`
+# keeps them in its data directory (build_runtime(out_dir=data_dir)).
+NOT_THE_KIOSK = ("hall", "receipts", "screens")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -111,11 +114,24 @@ def scan_tree(root: Path, needles: list[Needle], skip: tuple[str, ...] = ()) -> 
             continue
         data = path.read_bytes()
         files, size = files + 1, size + len(data)
-        for n in needles:
-            at = data.find(n.data)
-            if at >= 0:
-                hits.append(Hit(str(rel), n.what, n.encoding, at))
+        views = [(str(rel), data)]
+        if path.suffix.lower() == ".pdf":
+            views.append((f"{rel}#text", pdf_text(path).encode("utf-8")))
+        for name, content in views:
+            for n in needles:
+                at = content.find(n.data)
+                if at >= 0:
+                    hits.append(Hit(name, n.what, n.encoding, at))
     return hits, {"files": files, "bytes": size}
+
+
+def pdf_text(path: Path) -> str:
+    """The text of every page, as a reader would copy it (spaces and line breaks removed, so a
+    name split across text runs still matches)."""
+    from pypdf import PdfReader
+
+    text = "".join(page.extract_text() or "" for page in PdfReader(path).pages)
+    return "".join(text.split())
 
 
 # ---- the whole run: visits in their own process, then the scan ---------------------------------

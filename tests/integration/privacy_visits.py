@@ -63,6 +63,7 @@ def patch_autopilot() -> None:
 
     def run_soak(self, sessions: int) -> dict:
         summary = run_soak_visits(self, sessions)
+        summary["after_visits"] = after_visits(self)
         runtime = runtimes[0]
         deadline = time.monotonic() + 120
         while runtime.outbox.pending_count() and time.monotonic() < deadline:
@@ -87,6 +88,43 @@ def patch_autopilot() -> None:
     autopilot.Autopilot.run_soak = run_soak
 
 
+def after_visits(pilot) -> dict:
+    """The same person comes back: the progress of the last application (its receipt QR, proved
+    with the card), the list of their applications, and their own credit report, printed as the
+    summary slip and as the full A4 report (a PDF, sent to CUPS when a queue is set)."""
+    pilot.actions.show_receipt_qr()
+    pilot.wait_screen("progress_detail", lambda s: s.session.card is None and bool(s.session.message))
+    pilot.actions.place_card()
+    pilot.wait_screen("progress_detail", lambda s: s.session.progress is not None)
+    status = pilot.app.current_snapshot.session.progress.status_text
+    pilot.tap("btn_back")
+    pilot.wait_screen("home")
+    pilot.tap("btn_progress")
+    pilot.wait_screen("progress", lambda s: bool(s.session.applications))
+    listed = len(pilot.app.current_snapshot.session.applications)
+    pilot.tap("btn_back")
+    pilot.wait_screen("home")
+    pilot.tap("btn_credit")
+    pilot.wait_screen("credit")
+    pilot.tap("btn_person")
+    pilot.wait_screen("credit_report", lambda s: s.session.credit is not None)
+    report_no = pilot.app.current_snapshot.session.credit.report_no
+    pilot.tap("btn_print_summary")
+    pilot.wait_screen("credit_report", lambda s: "打印" in s.session.message)
+    pilot.tap("btn_print_a4")
+    pilot.wait_screen("credit_report", lambda s: "完整报告" in s.session.message)
+    a4_message = pilot.app.current_snapshot.session.message
+    pilot.tap("btn_back")
+    pilot.wait_screen("credit")
+    pilot.tap("btn_back")
+    pilot.wait_screen("home")
+    pilot.tap("btn_logout")
+    pilot.wait_screen("attract")
+    pilot.actions.remove_card()
+    return {"progress_status": status, "applications_listed": listed, "credit_report": report_no,
+            "a4_message": a4_message}
+
+
 _prepare_kivy = kiosk.cli._prepare_kivy
 
 
@@ -100,7 +138,7 @@ kiosk.cli._prepare_kivy = prepare_kivy
 if __name__ == "__main__":
     code = kiosk.cli.main(["demo", "--autopilot", "--scenario", "soak", "--sessions", str(VISITS), "--out", str(OUT)])
     summary = json.loads((OUT / "autopilot.json").read_text("utf-8")) if (OUT / "autopilot.json").exists() else {}
-    print(json.dumps({"code": code, "sessions": summary.get("sessions"),
+    print(json.dumps({"code": code, "sessions": summary.get("sessions"), "after_visits": summary.get("after_visits"),
                       "outbox_pending_at_end": summary.get("outbox_pending_at_end"),
                       "visit_s": summary.get("visit_s")}), flush=True)
     sys.exit(code)

@@ -1,5 +1,6 @@
 """No personal data left behind on the terminal (issue #12, 个人信息保护法): after whole visits
-made with a planted card (name, ID number, address, photo) and a planted phone number, nothing
+made with a planted card (name, ID number, address, photo) and a planted phone number — then the
+same person's progress query, list and own credit report (slip and A4 PDF) — nothing
 the kiosk wrote — its data directory and Kivy home, stdout/stderr (what journald keeps), its
 TMPDIR, a faulthandler dump, the outbox after delivery, and the data directory as a power cut
 would leave it (the SQLite WAL included) — holds any of them, in any encoding. Here a few visits;
@@ -8,6 +9,7 @@ shown to be able to fail."""
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import os
 import random
@@ -15,13 +17,15 @@ import sqlite3
 
 import pytest
 
+from drivers.printer.a4 import credit_report_pdf
+from drivers.printer.samples import credit_report
 from kiosk.clock import SystemClock
 from kiosk.domain.identity import mask_id_number, mask_name
 from kiosk.outbox import SqliteOutbox
 from tests.integration.privacy_scan import (PLANTED_CARD, PLANTED_PHONE, binary_needles, planted_needles, run_visits,
                                             scan_run, scan_tree, text_needles)
 
-VISITS = 3
+VISITS = 2                     # Chinese, then English; 100 in the bench
 
 
 def test_the_scanner_finds_each_value_in_each_encoding(tmp_path):
@@ -35,6 +39,14 @@ def test_the_scanner_finds_each_value_in_each_encoding(tmp_path):
     found = {(h.what, h.encoding) for h in hits}
     assert found >= {(n.what, n.encoding) for n in needles} and stats["files"] == len(needles) + 1
     assert {h.what for h in hits if h.path == "payload.json"} == {"image:doc"}
+    # A PDF keeps CJK text as glyph ids in compressed streams: found through its extracted text.
+    # (An enterprise report: its name is printed in full, a person's is masked.)
+    pdfs = tmp_path / "pdf"
+    pdfs.mkdir()
+    report = credit_report()
+    report = dataclasses.replace(report, subject=dataclasses.replace(report.subject, name=PLANTED_CARD.name + "餐饮店"))
+    credit_report_pdf(report, pdfs / "r.pdf")
+    assert [(h.path, h.what, h.encoding) for h in scan_tree(pdfs, needles)[0]] == [("r.pdf#text", "name", "utf-8")]
     # What may stay: the masked forms printed on receipts and shown on screens.
     clean = tmp_path / "clean"
     clean.mkdir()
@@ -86,6 +98,8 @@ def test_the_outbox_keeps_nothing_it_has_delivered(tmp_path):
 def test_a_few_whole_visits_leave_no_personal_data_on_the_terminal(tmp_path):
     summary = run_visits(tmp_path, VISITS, timeout_s=300)
     assert summary["code"] == 0 and summary["sessions"] == VISITS and summary["outbox_pending_at_end"] == 0
+    after = summary["after_visits"]          # then: progress by receipt QR, the list, own credit report
+    assert after["applications_listed"] == VISITS and after["credit_report"]
     result = scan_run(tmp_path)
     # The control: the planted values did go through (they are in the hall, where they belong).
     assert {"name", "id_number", "phone", "image"} <= set(result["hall_found"]), result["hall_found"]
@@ -93,5 +107,6 @@ def test_a_few_whole_visits_leave_no_personal_data_on_the_terminal(tmp_path):
     # Everything else was scanned, the WAL as a power cut would leave it among it.
     out = tmp_path / "out"
     assert (out / "at-kill" / "outbox.sqlite3").exists() and (out / "crash" / "faulthandler.txt").stat().st_size
+    assert len(list((out / "reports").glob("*.pdf"))) == 1         # the A4 report, kept by the terminal
     assert os.path.getsize(tmp_path / "journal" / "stderr") > 10_000      # the logs of whole visits
     assert result["kiosk_hits"] == [], result["kiosk_hits"][:20]
