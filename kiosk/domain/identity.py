@@ -20,7 +20,8 @@ def ric_check_symbol(first17: str) -> str:
 def is_valid_id_number(number: str) -> bool:
     """GB 11643 check digit only. We check the digit directly rather than with python-stdnum's
     region database, which rejects some valid HK/MO/TW (81/82/83) and foreigner (9x) numbers."""
-    if len(number) != 18 or not number[:17].isdigit():
+    # isascii() too: str.isdigit() also accepts "¹" or "３", which int() then refuses (found by fuzzing).
+    if len(number) != 18 or not (number[:17].isascii() and number[:17].isdigit()):
         return False
     return number[17].upper() == ric_check_symbol(number[:17])
 

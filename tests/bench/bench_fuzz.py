@@ -4,8 +4,8 @@ part of `make bench`.
 Each target of tests/fuzz/targets.py runs in its own process under atheris (coverage-guided
 libFuzzer) for its share of the million (--scale multiplies the shares: 0.01 for a quick look).
 Fails if any target raised anything but its own typed errors, broke a promise, took over 1 s
-on one input, or grew past the RSS limit; prints a table of inputs, time, slowest input and
-peak memory per target and writes it as JSON (--out, default test-out/fuzz/results.json).
+of CPU on one input, or grew past the RSS limit; prints a table of inputs, time, slowest input
+(CPU and wall) and peak memory per target and writes it as JSON (--out, default test-out/fuzz/results.json).
 A failing input is kept in test-out/fuzz/ (crash-*/timeout-*/oom-*): copy it into
 tests/fuzz/regressions/<target>/ with the fix, so every later run replays it.
 
@@ -78,14 +78,16 @@ def main(argv: list[str] | None = None) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     names = args.only or list(TARGETS)
     results, failed = {}, []
-    print(f"{'target':<15} {'inputs':>9} {'time s':>8} {'max/input ms':>13} {'RSS MB 10%→end':>15}  typed errors let through")
+    print(f"{'target':<15} {'inputs':>9} {'time s':>8} {'max CPU ms':>10} {'max wall ms':>11} {'RSS MB 10%→end':>15}"
+          "  typed errors let through")
     for name in names:
         runs = max(100, int(TARGETS[name].share * args.scale))
         s = run_target(name, runs, out.parent, args.seed, timeout_s=max(600, runs / 50))
         results[name] = s
-        ok = s["rc"] == 0 and s["inputs"] >= runs and s.get("max_s", 9) < 1.0
+        ok = s["rc"] == 0 and s["inputs"] >= runs and s.get("max_cpu_s", 9) < 1.0
         failed += [] if ok else [name]
-        print(f"{name:<15} {s['inputs']:>9,} {s['wall_s']:>8.1f} {s.get('max_s', 0) * 1000:>13.1f} "
+        print(f"{name:<15} {s['inputs']:>9,} {s['wall_s']:>8.1f} {s.get('max_cpu_s', 0) * 1000:>10.1f} "
+              f"{s.get('max_s', 0) * 1000:>11.1f} "
               f"{s.get('rss_mb_10pct') or 0:>7.0f}→{s.get('rss_mb_end') or 0:<7.0f}  {TARGETS[name].typed}"
               + ("" if ok else f"   FAILED (rc {s['rc']})"), flush=True)
         if not ok:
@@ -93,10 +95,12 @@ def main(argv: list[str] | None = None) -> int:
     total = sum(s["inputs"] for s in results.values())
     summary = {"inputs": total, "wall_s": round(sum(s["wall_s"] for s in results.values()), 1),
                "max_s": max((s.get("max_s", 0) for s in results.values()), default=0),
+               "max_cpu_s": max((s.get("max_cpu_s", 0) for s in results.values()), default=0),
                "peak_rss_mb": max((s.get("rss_mb_end") or 0 for s in results.values()), default=0),
                "failed": failed, "load": os.getloadavg(), "targets": results}
     out.write_text(json.dumps(summary, indent=1, ensure_ascii=False))
-    print(f"total: {total:,} inputs in {summary['wall_s']} s; slowest input {summary['max_s'] * 1000:.1f} ms; "
+    print(f"total: {total:,} inputs in {summary['wall_s']} s; slowest input {summary['max_cpu_s'] * 1000:.1f} ms CPU, "
+          f"{summary['max_s'] * 1000:.1f} ms wall; "
           f"peak RSS {summary['peak_rss_mb']:.0f} MB; load {summary['load'][0]:.1f}; failed: {failed or 'none'}")
     return 1 if failed else 0
 

@@ -97,3 +97,25 @@ def test_ga467_hunt_inside_a_long_frame_is_linear(monkeypatch):
     # ... and the good frame behind such a burst still comes out.
     good = ga467.build_reply(0x90, b"ok")
     assert dec.feed(good) == [good[7:-1]]
+
+
+def test_id_number_with_non_ascii_digits_is_invalid_not_an_exception():
+    # str.isdigit() accepts "¹" and "３"; int() then raised ValueError inside is_valid_id_number:
+    # from the card decoder (not a CardDataError), and from the credit import's row check, which
+    # promises to report rows, never raise (a 500 on the console upload).
+    from drivers.idcard.card_text import decode_card_text, encode_card_text
+    from drivers.idcard.codes import CardDataError
+    from drivers.idcard.fixtures import SAMPLE_CARDS
+    from hall.credit_import import check, parse
+    from kiosk.domain.identity import is_valid_id_number
+
+    assert not is_valid_id_number("¹" * 17 + "X") and not is_valid_id_number("１１０１０５１９４９１２３１００２X")
+    assert is_valid_id_number("11010519491231002X")
+    card = next(iter(SAMPLE_CARDS.values()))
+    block = encode_card_text(card).decode("utf-16-le")
+    i = block.index(card.id_number)
+    with pytest.raises(CardDataError):
+        decode_card_text((block[:i] + "¹" + block[i + 1:]).encode("utf-16-le"))
+    csv = "code,kind,name,legal_rep_id_number\n91320102MA0079192H,enterprise,演示,¹1010519491231002X\n"
+    _good, problems = check(parse(csv.encode(), "subjects.csv"))
+    assert [p.field for p in problems] == ["legal_rep_id_number"]
