@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from kiosk.clock import HallTime, SystemClock
 from kiosk.config import KioskConfig, hall_tls
 from kiosk.controller import CodeScanned, Controller, ControllerSettings, DeviceChanged
 from kiosk.domain.application import Application
+from kiosk import rejected
 from kiosk.health import HealthMonitor
 from kiosk.outbox import NotYet, OutboxSender, SqliteOutbox
 from kiosk.platform import HallHttpClient
@@ -96,6 +98,13 @@ def build_runtime(cfg: KioskConfig, out_dir: Path) -> Runtime:
     # The hall's time as the heartbeats measure it: what receipts are stamped with when this
     # terminal's clock is off (no NTP); the outbox keeps the local clock (only its order matters).
     hall_time = HallTime(clock)
+    # python-escpos parses its printer database (capabilities.json) with pure-Python YAML unless it
+    # finds its pickle, which it looks for in a new temp dir at every start unless told where:
+    # ~1.5 s of every (re)start, the largest single part of coming back after a crash.
+    escpos_cache = data_dir / "cache"
+    escpos_cache.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("ESCPOS_CAPABILITIES_PICKLE_DIR", str(escpos_cache))
+
     client = HallHttpClient(base_url, token, cfg.terminal.id, cache_dir=data_dir,
                             connect_timeout_s=cfg.hall.connect_timeout_s,
                             read_timeout_s=cfg.hall.read_timeout_s, tls=hall_tls(cfg.hall), hall_time=hall_time)
@@ -119,10 +128,17 @@ def build_runtime(cfg: KioskConfig, out_dir: Path) -> Runtime:
         report_printer=build_report_printer(cfg.printer, out_dir), camera=build_still_camera(scanner),
         alive=lambda: liveness.beat("controller"))
     health = HealthMonitor(client, printer, post=controller.post, latest=lambda: controller.latest,
-                           outbox_pending=outbox.pending_count, interval_s=cfg.hall.heartbeat_interval_s)
+                           outbox_pending=outbox.pending_count, interval_s=cfg.hall.heartbeat_interval_s,
+                           outbox_report=lambda: outbox_report(outbox))
     return Runtime(cfg, controller, reader, printer, client, outbox, sender, health, scanner, sims, embedded,
                    liveness=liveness, supervisor=Supervisor.from_environment(liveness))
 
+
+
+def outbox_report(outbox: SqliteOutbox) -> dict:
+    """What the heartbeat says of the outbox beyond its backlog: refused items (no personal
+    data) and whether the disk still takes writes."""
+    return {**rejected.heartbeat_fields(outbox.rejected_rows()), "outbox_writable": outbox.writable}
 
 
 def send_outbox_item(client: HallHttpClient, outbox: SqliteOutbox, item) -> dict:

@@ -74,9 +74,14 @@ def wait_display(display: str, proc: subprocess.Popen | None, timeout_s: float) 
     return False
 
 
-def kiosk_config(tmp: Path, fullscreen: bool = True) -> Path:
-    """config/kiosk.toml (simulated devices, embedded hall) with its data in tmp, full-screen."""
+def kiosk_config(tmp: Path, fullscreen: bool = True, hall_url: str = "embedded") -> Path:
+    """config/kiosk.toml (simulated devices, embedded hall) with its data in tmp, full-screen.
+    hall_url: another hall instead of the embedded one (as a terminal in a hall has: the demo's
+    embedded hall adds a web server's start-up to the kiosk's)."""
     text = (ROOT / "config" / "kiosk.toml").read_text("utf-8")
+    if hall_url != "embedded":
+        text = text.replace('url = "embedded"', f'url = "{hall_url}"\ntoken = "test-token"')
+        assert hall_url in text
     text = text.replace('data_dir = "var/kiosk"', f'data_dir = "{tmp / "data"}"')
     text = text.replace("fullscreen = false", f"fullscreen = {'true' if fullscreen else 'false'}")
     assert str(tmp) in text and (not fullscreen or "fullscreen = true" in text)
