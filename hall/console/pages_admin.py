@@ -67,7 +67,8 @@ def audit_log(request: Request, ctx: Ctx, s: DbSession, actor: Annotated[str, Qu
               reads: Annotated[str, Query(max_length=4)] = "", before: Annotated[int, Query(ge=0, le=2**62)] = 0):
     """The audit trail, newest first, AUDIT_PAGE rows a page. `reads`: only reads of a person's data."""
     auth.require(ctx)
-    return _audit_page(request, ctx, s, "", actor.strip(), reads, before)
+    actor = actor.strip() if actor.isprintable() else ""       # no NUL into PostgreSQL
+    return _audit_page(request, ctx, s, "", actor, reads, before)
 
 
 @router.post("/console/audit")
@@ -82,7 +83,8 @@ async def audit_by_person(request: Request, ctx: Ctx, s: DbSession):
     if person:
         audit.record_read(s, ctx.username, "audit_search", "", person, client=ctx.client)
         s.commit()
-    return _audit_page(request, ctx, s, person, form.get("actor", "").strip()[:64], form.get("reads", "")[:4], 0)
+    actor = form.get("actor", "").strip()[:64]
+    return _audit_page(request, ctx, s, person, actor if actor.isprintable() else "", form.get("reads", "")[:4], 0)
 
 
 def _audit_page(request: Request, ctx, s, person: str, actor: str, reads: str, before: int):

@@ -202,7 +202,7 @@ def _progress(request: Request, s: Session, terminal_id: str, application_no: st
 
 def _applications_of(request: Request, s: Session, terminal_id: str, applicant: str, limit: int) -> dict:
     applicant = applicant.upper()
-    if not applicant.isascii() or len(applicant) != 18:
+    if not (applicant.isascii() and applicant.isalnum()) or len(applicant) != 18:   # no NUL for PostgreSQL
         return {"applications": []}
     recs = list(s.scalars(select(db.ApplicationRecord).where(db.ApplicationRecord.applicant_id_number == applicant)
                           .order_by(db.ApplicationRecord.created_at.desc(), db.ApplicationRecord.id.desc())
