@@ -34,7 +34,8 @@ class Xvfb:
             number = free_display_number()
             self.display = f":{number}"
             self.proc = subprocess.Popen(
-                ["Xvfb", self.display, "-screen", "0", f"{width}x{height}x24", "-nolisten", "tcp", *server_args],
+                ["Xvfb", self.display, "-screen", "0", f"{width}x{height}x24", "-nolisten", "tcp", "-noreset",
+                 *server_args],
                 env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             if wait_display(self.display, self.proc, 20):
                 return
