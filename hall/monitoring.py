@@ -55,6 +55,11 @@ def assess(snapshot: dict) -> tuple[str, str]:
     pending = snapshot.get("outbox_pending") or 0
     if pending >= OUTBOX_AMBER:
         amber.append(f"待上传 {pending} 件")
+    refused = snapshot.get("outbox_rejected")
+    if isinstance(refused, int) and refused > 0:          # kiosk/rejected.py; /console/outbox
+        amber.append(f"被退回 {refused} 件待处理")
+    if snapshot.get("outbox_writable") is False:
+        red.append("本机存储故障，不能受理申请")
     text, off = clock_text(snapshot)
     if off:                 # the kiosk stamps receipts with the hall's time meanwhile: amber, not red
         amber.append(text)
@@ -259,4 +264,5 @@ def terminal_view(t: db.Terminal, hb: db.Heartbeat | None, now: dt.datetime) -> 
             "last_heartbeat": china_time(hb.received_at) if hb else None,
             "screen": snap.get("screen", ""), "app_version": snap.get("app_version", ""),
             "clock_text": clock_text(snap)[0], "clock_off": clock_text(snap)[1],
-            "outbox_pending": snap.get("outbox_pending", 0), "paper": paper_state(snap) if hb else "unknown"}
+            "outbox_pending": snap.get("outbox_pending", 0), "paper": paper_state(snap) if hb else "unknown",
+            "outbox_rejected": snap.get("outbox_rejected", 0) if isinstance(snap.get("outbox_rejected"), int) else 0}

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Callable, Mapping
 
+from kiosk import rejected
 from kiosk import session as S
 from kiosk.clock import china_time
 from kiosk.domain.application import Applicant, Application
@@ -65,6 +66,18 @@ class ReloadCatalog:
 
 
 @dataclass(frozen=True)
+class RetryRejected:
+    """Technician menu: send a rejected outbox item (and its images) once more."""
+    key: str
+
+
+@dataclass(frozen=True)
+class HandOverRejected:
+    """Technician menu: print the 移交单 for the window staff, then drop the personal data."""
+    key: str
+
+
+@dataclass(frozen=True)
 class _Stop:
     pass
 
@@ -86,6 +99,7 @@ class Snapshot:
     seconds_left: int | None = None      # the idle countdown, while it shows
     hall_url: str = ""                   # for the technician menu
     camera: DeviceStatus | None = None   # the still camera (material photos); None: none here
+    rejected: tuple = ()                 # technician menu: kiosk.rejected.RejectedItem, while it shows
 
 
 @dataclass(frozen=True)
@@ -126,6 +140,7 @@ class Controller:
         self._latest: Snapshot | None = None
         self._receipt = None               # the last receipt printed, for 补打
         self._published: tuple = ()
+        self._rejected: tuple = ()         # read from the outbox when the technician menu opens
         self._thread = threading.Thread(target=self._run, name="controller", daemon=True)
 
     # -- public, thread-safe ----------------------------------------------------------------
@@ -176,7 +191,7 @@ class Controller:
         # last_activity alone changing (a touch) redraws nothing; the countdown's seconds do.
         return (replace(self._session, last_activity=0.0), self._seconds_left(),
                 tuple(self._devices.items()), self._notice, self._maintenance,
-                id(self._catalog), self._catalog_message, self._camera_status)
+                id(self._catalog), self._catalog_message, self._camera_status, self._rejected)
 
     def _seconds_left(self) -> int | None:
         return self._cfg.timeouts.seconds_left(self._session, self._clock.monotonic())
@@ -190,6 +205,10 @@ class Controller:
             return
         if isinstance(event, ReloadCatalog):
             self._load_catalog()
+            return
+        if isinstance(event, (RetryRejected, HandOverRejected)):
+            if self._session.state is S.State.TECH:
+                self._advance(self._resolve_rejected(event))
             return
         if isinstance(event, S.OpenMatters) and self._catalog is None:
             self._load_catalog()     # the hall may be back since start-up
@@ -212,6 +231,10 @@ class Controller:
         before = self._session.state
         self._advance(event)
         after = self._session.state
+        if after is S.State.TECH and before is not S.State.TECH:
+            self._rejected = self._read_rejected()
+        elif after is not S.State.TECH:
+            self._rejected = ()
         if self._camera is not None and after is S.State.MATERIALS:
             # cheap (a lock and a field): a camera unplugged meanwhile greys 拍照 within a tick
             self._camera_status = self._camera.status()
@@ -417,6 +440,40 @@ class Controller:
         result = self._print_doc(doc)
         return S.Say("测试页已打印" if result.ok else (result.message or "打印失败"))
 
+    def _read_rejected(self) -> tuple:
+        return rejected.items(self._outbox.rejected_rows())
+
+    def _resolve_rejected(self, event):
+        """再试一次 or 移交窗口 (kiosk/rejected.py). The data leaves the disk only after the slip
+        printed: a failed print changes nothing (never lost, never silently kept)."""
+        row = next((r for r in self._outbox.rejected_rows() if r["key"] == event.key and r["state"] == "rejected"), None)
+        if row is None:
+            return S.Say("该项已处理")
+        try:
+            if isinstance(event, RetryRejected):
+                self._outbox.retry_rejected(event.key)
+                self._sender.wake()
+                log.info("rejected outbox item %s re-queued by the technician", event.key)
+                return S.Say("已重新排队上传")
+            p = row["payload"] or {}
+            matter = next((m for m in (self._catalog.matters if self._catalog else ())
+                           if m.code == p.get("matter_code")), None)
+            doc = rejected.handover_slip(job_id=f"{self._cfg.terminal_id}-handover-{event.key[:8]}",
+                                         hall_name=self._cfg.hall_name, terminal_id=self._cfg.terminal_id,
+                                         matter_name=matter.name if matter else "", row=row,
+                                         printed_at=china_time(self._clock.now()))
+            result = self._print_doc(doc)
+            if not result.ok:
+                return S.Say(Msg("移交单打印失败，未移交：{detail}", detail=result.message or "打印机故障"))
+            self._outbox.hand_over(event.key)
+            log.info("rejected outbox item %s handed over to the window", event.key)
+            return S.Say("移交单已打印，请交窗口工作人员")
+        except OutboxFull as e:
+            log.error("cannot resolve rejected item %s: %s", event.key, e)
+            return S.Say(STORAGE_FAILED)
+        finally:
+            self._rejected = self._read_rejected()
+
     def _restart_if_idle(self) -> None:
         if self._restart_pending and self._session.state is S.State.ATTRACT:
             self._restart_pending = False
@@ -450,7 +507,7 @@ class Controller:
                         devices=MappingProxyType(dict(self._devices)),
                         notice=self._notice, maintenance=self._maintenance,
                         seconds_left=self._seconds_left(), hall_url=self._cfg.hall_url,
-                        camera=self._camera_status)
+                        camera=self._camera_status, rejected=self._rejected)
         self._latest = snap
         for fn in self._subscribers:
             fn(snap)

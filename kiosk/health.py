@@ -30,9 +30,10 @@ class HealthMonitor:
     def __init__(self, hall, printer: ReceiptPrinter, post: Callable[[object], None],
                  latest: Callable[[], Snapshot | None], outbox_pending: Callable[[], int],
                  interval_s: float = 30.0, printer_poll_s: float = PRINTER_POLL_S,
-                 min_gap_s: float = MIN_GAP_S):
+                 min_gap_s: float = MIN_GAP_S, outbox_report: Callable[[], dict] = dict):
         self._hall, self._printer, self._post = hall, printer, post
         self._latest, self._pending = latest, outbox_pending
+        self._outbox_report = outbox_report   # rejected items (kiosk/rejected.py), disk writable
         self._interval = interval_s
         self._poll = min(printer_poll_s, interval_s)
         self._min_gap = min_gap_s
@@ -73,7 +74,7 @@ class HealthMonitor:
         snap = self._latest()
         body = {"app_version": APP_VERSION, "uptime_s": round(time.monotonic() - self._started),
                 "screen": snap.screen if snap else "starting", "devices": devices,
-                "outbox_pending": self._pending()}
+                "outbox_pending": self._pending(), **self._outbox_report()}
         try:
             commands = self._hall.heartbeat(body)
         except (HallUnavailable, HallRejected) as e:

@@ -26,10 +26,21 @@ CREATE TABLE IF NOT EXISTS outbox (
     created_at REAL NOT NULL,
     attempts   INTEGER NOT NULL DEFAULT 0,
     last_error TEXT NOT NULL DEFAULT '',
-    state      TEXT NOT NULL DEFAULT 'pending',   -- pending | sent | rejected
+    state      TEXT NOT NULL DEFAULT 'pending',   -- pending | sent | rejected | handed_over
     result     TEXT
 );
 """
+# A rejected item's resolution by the technician (kiosk/rejected.py): 'retried' or 'handed_over',
+# kept a week so the hall's console sees how it ended. Added to queues made before it existed.
+_RESOLUTION_COLUMNS = (("resolution", "TEXT NOT NULL DEFAULT ''"), ("resolved_at", "REAL"))
+RESOLVED_SHOWN_S = 7 * 86400
+
+
+def _add_resolution_columns(db: sqlite3.Connection) -> None:
+    have = {row[1] for row in db.execute("PRAGMA table_info(outbox)")}
+    for name, decl in _RESOLUTION_COLUMNS:
+        if name not in have:
+            db.execute(f"ALTER TABLE outbox ADD COLUMN {name} {decl}")
 
 
 class NotYet(HallUnavailable):
@@ -50,6 +61,7 @@ def _writable_connection(path: Path) -> sqlite3.Connection:
         # SQLite build's default) nor in the WAL (truncated after each delivery, see mark_sent).
         db.execute("PRAGMA secure_delete=ON")
         db.executescript(_SCHEMA)
+        _add_resolution_columns(db)
     except sqlite3.Error:
         db.close()
         raise
@@ -69,6 +81,7 @@ def _read_only_connection(path: Path) -> sqlite3.Connection:
             continue
     db = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
     db.executescript(_SCHEMA)                     # no queue there at all: an empty, unwritable one
+    _add_resolution_columns(db)
     return db
 
 
@@ -136,6 +149,49 @@ class SqliteOutbox:
     def rejected_count(self) -> int:
         with self._lock:
             return self._db.execute("SELECT count(*) FROM outbox WHERE state='rejected'").fetchone()[0]
+
+    def rejected_rows(self, now: float | None = None) -> list[dict]:
+        """Items the hall refused, still open or resolved within RESOLVED_SHOWN_S, oldest first:
+        key, kind, payload (None once handed over), created_at, error, state, resolution,
+        resolved_at. Read-only disks too: the technician must see them."""
+        since = (self._clock.now() if now is None else now) - RESOLVED_SHOWN_S
+        cols = "key, kind, payload, created_at, last_error, state, resolution, resolved_at"
+        with self._lock:
+            try:
+                rows = self._db.execute(
+                    f"SELECT {cols} FROM outbox WHERE state='rejected' OR (resolution != '' AND resolved_at >= ?) "
+                    "ORDER BY created_at, rowid", (since,)).fetchall()
+            except sqlite3.OperationalError:       # a read-only queue from before the columns
+                rows = [r + ("", None) for r in self._db.execute(
+                    "SELECT key, kind, payload, created_at, last_error, state FROM outbox WHERE state='rejected' "
+                    "ORDER BY created_at, rowid")]
+        names = cols.split(", ")
+        return [{**dict(zip(names, r)), "payload": json.loads(r[2]) if r[2] else None} for r in rows]
+
+    def _with_dependants(self, key: str) -> list[str]:
+        """An application's own key and its rejected images and rating (they share its fate)."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT key FROM outbox WHERE state='rejected' AND json_extract(payload, '$.application_key') = ?",
+                (key,)).fetchall()
+        return [key] + [r[0] for r in rows]
+
+    def retry_rejected(self, key: str) -> int:
+        """再试一次: the item (and its images) go back in the queue once more; if the hall refuses
+        again it is rejected again. Returns how many items were re-queued."""
+        keys = self._with_dependants(key)
+        marks = ",".join("?" * len(keys))
+        self._write(f"UPDATE outbox SET state='pending', attempts=0, resolution='retried', resolved_at=? "
+                    f"WHERE state='rejected' AND key IN ({marks})", (self._clock.now(), *keys))
+        return len(keys)
+
+    def hand_over(self, key: str) -> None:
+        """移交窗口: the window staff have the printed slip; the personal data leaves this disk."""
+        keys = self._with_dependants(key)
+        marks = ",".join("?" * len(keys))
+        self._write(f"UPDATE outbox SET state='handed_over', payload=NULL, resolution='handed_over', resolved_at=? "
+                    f"WHERE state='rejected' AND key IN ({marks})", (self._clock.now(), *keys))
+        self._write("PRAGMA wal_checkpoint(TRUNCATE)", ())
 
     def state_of(self, key: str) -> str | None:
         """pending | sent | rejected, or None for a key never enqueued."""

@@ -158,6 +158,24 @@ EN = {
     "终端维护中，暂停服务": "This terminal is under maintenance",
     "请到人工窗口办理，给您带来不便，敬请谅解": "Please go to a service window. We apologise for the inconvenience.",
     # submission problems (hall details stay as the hall wrote them)
+    # technician menu: outbox items the hall refused (kiosk/rejected.py)
+    "被退回的上传：无": "Uploads refused by the hall: none",
+    "被退回的上传：{n} 件待处理": "Uploads refused by the hall: {n} to resolve",
+    "再试一次": "Retry once",
+    "移交窗口": "Hand to window",
+    "原因": "Reason",
+    "申请": "Application",
+    "材料": "Material",
+    "评价": "Rating",
+    "待处理": "to resolve",
+    "已重新排队": "queued again",
+    "重试后已上传": "sent after retry",
+    "已移交窗口": "handed to the window",
+    "已重新排队上传": "Queued for upload again",
+    "该项已处理": "This item was already resolved",
+    "移交单打印失败，未移交：{detail}": "The hand-over slip did not print; nothing was handed over: {detail}",
+    "移交单已打印，请交窗口工作人员": "Hand-over slip printed: give it to the window staff",
+    "打印机故障": "Printer fault",
     "本机存储故障，申请未能保存，也未发送。请到人工窗口办理。":
         "This terminal cannot store your application (storage fault); nothing was sent. Please go to a service window.",
     # device problems

@@ -5,7 +5,10 @@ from kivy.factory import Factory
 from kivy.metrics import dp
 from kivy.properties import StringProperty
 
-from kiosk.controller import EnterPin, TestPrint
+from kiosk.clock import china_time
+from kiosk.domain.message import Msg
+from kiosk.controller import EnterPin, HandOverRejected, RetryRejected, TestPrint
+from kiosk.rejected import KIND_TEXT, STATE_TEXT
 from kiosk.health import APP_VERSION
 from kiosk.session import Back
 from screens.base import KioskScreen, tr
@@ -46,6 +49,11 @@ class TechPinScreen(KioskScreen):
 
 
 class TechScreen(KioskScreen):
+    _shown_rejected: tuple | None = None
+
+    def invalidate(self) -> None:
+        self._shown_rejected = None
+
     def render(self, snap):
         super().render(snap)
         self.ids.message.text = tr(snap.session.message)
@@ -55,6 +63,35 @@ class TechScreen(KioskScreen):
             detail = f"  {st.code} {st.detail}".rstrip()
             lines.append(f"  {name}{tr('：')}{st.state.value}{detail}")
         self.ids.info.text = "\n".join(lines)
+        if snap.rejected != self._shown_rejected:       # rebuilt only when the list changed
+            self._shown_rejected = snap.rejected
+            self._render_rejected(snap.rejected)
+
+    def _render_rejected(self, items) -> None:
+        """被退回的上传: what, when, why, whose (masked); 再试一次 / 移交窗口 for the open ones."""
+        box = self.ids.rejected
+        box.clear_widgets()
+        for name in [n for n in self.dynamic if n.startswith(("retry:", "handover:", "rejected:"))]:
+            del self.dynamic[name]
+        open_ = sum(1 for i in items if i.open)
+        self.ids.rejected_title.text = tr(Msg("被退回的上传：{n} 件待处理", n=open_) if items else "被退回的上传：无")
+        for item in items:
+            row = Factory.BoxLayout(size_hint_y=None, height=dp(88), spacing=dp(12))
+            when = china_time(item.created_at).strftime("%m-%d %H:%M")
+            text = (f"{item.ref}  {tr(KIND_TEXT.get(item.kind, item.kind))} {item.what}  {when}  "
+                    f"{item.applicant}\n{tr('原因')}{tr('：')}{item.reason}  [{tr(STATE_TEXT.get(item.state, item.state))}]")
+            label = Factory.Label(text=text, font_size=dp(20), halign="left", valign="middle",
+                                  color=self.ids.info.color)
+            label.bind(size=lambda w, _s: setattr(w, "text_size", w.size))
+            row.add_widget(label)
+            self.dynamic[f"rejected:{item.key}"] = label
+            if item.open:
+                for name, words, event in (("retry", "再试一次", RetryRejected), ("handover", "移交窗口", HandOverRejected)):
+                    b = Factory.SecondaryButton(text=tr(words), size_hint_x=None, width=dp(170))
+                    b.bind(on_release=lambda _b, e=event, k=item.key: self.post(e(k)))
+                    row.add_widget(b)
+                    self.dynamic[f"{name}:{item.key}"] = b
+            box.add_widget(row)
 
     def test_print(self):
         self.post(TestPrint())

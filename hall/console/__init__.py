@@ -10,14 +10,15 @@ from pathlib import Path
 from fastapi import APIRouter, HTTPException
 from fastapi.responses import FileResponse
 
-from hall.console import (pages_admin, pages_applications, pages_auth, pages_credit_import, pages_terminals,
-                          pages_users)
+from hall.console import (pages_admin, pages_applications, pages_auth, pages_credit_import, pages_outbox,
+                          pages_terminals, pages_users)
 
 STATIC = Path(__file__).resolve().parent / "static"
 _STATIC_FILES = {"console.css": "text/css", "console.js": "text/javascript"}
 
 router = APIRouter(include_in_schema=False)
-for _module in (pages_auth, pages_terminals, pages_applications, pages_admin, pages_users, pages_credit_import):
+for _module in (pages_auth, pages_terminals, pages_applications, pages_admin, pages_users, pages_credit_import,
+                pages_outbox):
     router.include_router(_module.router)
 
 
