@@ -109,13 +109,13 @@ class HallHttpClient:
 
     def progress(self, application_no: str, id_number: str) -> Progress:
         """One application's progress; the applicant's ID number (read from the card) is the proof.
-        It goes in the POST body, never in the URL (proxies and access logs keep URLs). A POST is
-        not retried by the adapter, but this one only reads: one retry here on a 502/503/504 would
-        add little, so the person is told to try again instead (HallUnavailable)."""
+        It goes in the POST body, never in the URL (proxies and access logs keep URLs). Being a
+        POST it is not retried by the adapter: on a failure the person is asked to try again."""
         r = self._call("POST", f"/api/v1/applications/{application_no}/progress", json={"id_number": id_number})
         return Progress.from_json(r.json())
 
     def applications_of(self, id_number: str) -> list[Progress]:
+        """The person's applications, newest first; the ID number in the body, as for progress."""
         r = self._call("POST", "/api/v1/applications/of-applicant", json={"id_number": id_number})
         return [Progress.from_json(a) for a in r.json().get("applications", [])]
 
