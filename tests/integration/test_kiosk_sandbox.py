@@ -107,3 +107,57 @@ def test_memory_deny_write_execute_would_keep_it_down(tmp_path):
     assert "attract screen shown" not in status and state["ActiveState"] != "active", f"{state}\n{log[-2000:]}"
     # Seen here: a segmentation fault in SDL's create_window, i.e. while Mesa sets up its GL.
     assert "create_window" in log, log[-2000:]
+
+
+# ---- the hall server in hall.service's sandbox --------------------------------------------------
+
+HALL_NOT_HERE = ("User", "Group", "EnvironmentFile", "ExecStartPre", "ExecStart", "WorkingDirectory",
+                 "StateDirectory", "ProtectKernelTunables", "ProtectKernelLogs")
+
+
+def hall_unit(tmp: Path, config: Path, *extra: str) -> str:
+    text = (ROOT / "systemd" / "hall.service").read_text("utf-8")
+    service = text[text.index("[Service]") + len("[Service]"):text.index("[Install]")]
+    kept = [l for l in service.splitlines() if l and not l.startswith("#") and l.split("=", 1)[0] not in HALL_NOT_HERE]
+    assert any(l.startswith("PrivateUsers=") for l in kept) and any(l.startswith("ProcSubset=") for l in kept)
+    hall = f"{sys.executable} -m hall.cli"
+    if Path(sys.executable).resolve().is_relative_to("/root") or Path(sys.executable).resolve().is_relative_to("/home"):
+        # This machine's Python is under /root (pyenv), which ProtectHome=yes hides; on a hall
+        # /opt/bianmin/.venv/bin/python is Debian's /usr/bin/python3.
+        kept = ["ProtectHome=read-only" if l == "ProtectHome=yes" else l for l in kept]
+    return "\n".join(["[Unit]", "Description=hall in its sandbox", "DefaultDependencies=no", "", "[Service]",
+                      *kept, *extra,
+                      f"ExecStartPre={hall} db upgrade --config {config}",
+                      f"ExecStart={hall} serve --config {config}",
+                      f"WorkingDirectory={tmp}", f"BindPaths={tmp}",
+                      f"StandardOutput=append:{tmp}/hall.log", f"StandardError=append:{tmp}/hall.log", ""])
+
+
+def test_the_hall_serves_inside_its_sandbox(tmp_path):
+    import socket
+    import urllib.error
+    import urllib.request
+    with socket.socket() as s:                       # a free port for the hall
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    config = tmp_path / "hall.toml"
+    config.write_text(f'host = "127.0.0.1"\nport = {port}\nhall_name = "沙箱测试"\n'
+                      f'database_url = "sqlite:///{tmp_path}/hall.db"\ncatalog_dir = "{ROOT}/config/catalog"\n'
+                      f'holidays_dir = "{ROOT}/config/holidays"\nmetrics_token_file = "{tmp_path}/metrics.token"\n',
+                      "utf-8")
+    with UserManager(tmp_path / "sd", {"hall.service": hall_unit(tmp_path, config)}) as sd:
+        sd.systemctl("start", "hall.service", check=False)
+        deadline = time.monotonic() + 60
+        answer = None
+        while time.monotonic() < deadline and answer is None:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/catalog", timeout=2)
+                answer = 200
+            except urllib.error.HTTPError as e:
+                answer = e.code
+            except OSError:
+                time.sleep(0.3)
+        state = sd.show("hall.service")
+    log = (tmp_path / "hall.log").read_text("utf-8", "replace") if (tmp_path / "hall.log").exists() else ""
+    assert answer == 401, f"{answer} {state}\n{log[-3000:]}"      # up, migrated, and asking for a token
+    assert (tmp_path / "hall.db").exists() and (tmp_path / "metrics.token").exists()
