@@ -152,7 +152,11 @@ def _check_hall(hall: HallConfig, file: str) -> None:
             raise ConfigError(f"{file}: hall.ca_file / hall.pin_sha256: only for an https:// hall.url, "
                               "not the embedded demo hall")
         return
-    parts = urlsplit(hall.url)
+    try:
+        parts = urlsplit(hall.url)
+        parts.port          # a bad port raises here, at start, not at the first request
+    except ValueError as e:    # e.g. "Invalid IPv6 URL" for a stray "[" (found by fuzzing)
+        raise ConfigError(f"{file}: hall.url: not a valid URL ({e}): {hall.url!r}") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigError(f"{file}: hall.url: expected https://<hall address> (or \"embedded\"), got {hall.url!r}")
     if parts.scheme == "http":

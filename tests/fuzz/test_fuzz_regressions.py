@@ -119,3 +119,15 @@ def test_id_number_with_non_ascii_digits_is_invalid_not_an_exception():
     csv = "code,kind,name,legal_rep_id_number\n91320102MA0079192H,enterprise,演示,¹1010519491231002X\n"
     _good, problems = check(parse(csv.encode(), "subjects.csv"))
     assert [p.field for p in problems] == ["legal_rep_id_number"]
+
+
+@pytest.mark.parametrize("url", ["https://hall.example.gov = [.cn", "https://[::1/", "https://hall.example.gov:99999/",
+                                 "https://hall.example.gov:port/"])
+def test_kiosk_toml_hall_url_that_urlsplit_refuses_is_a_config_error(tmp_path, url):
+    # urlsplit raises ValueError for a stray "[" and .port for a bad port: it escaped load_config.
+    from kiosk.config import ConfigError, load_config
+
+    p = tmp_path / "kiosk.toml"
+    p.write_text(f'[hall]\nurl = "{url}"\n', "utf-8")
+    with pytest.raises(ConfigError, match="hall.url"):
+        load_config(p)
