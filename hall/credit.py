@@ -51,7 +51,10 @@ def resolve_licence(s: Session, payload: str) -> db.CreditSubject | None:
     the hall resolves only tokens it holds, so a forged QR resolves to nothing."""
     token = payload.strip()
     if "://" in token:
-        parts = urlsplit(token)
+        try:
+            parts = urlsplit(token)
+        except ValueError:      # e.g. "Invalid IPv6 URL": no licence of ours (was a 500; found by fuzzing)
+            return None
         q = parse_qs(parts.query)
         token = (q.get("t") or q.get("token") or [parts.path.rstrip("/").rsplit("/", 1)[-1]])[0]
     if not token or len(token) > 128:

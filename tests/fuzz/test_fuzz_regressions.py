@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.fuzz.targets import REPO as REPO_ROOT
 from tests.fuzz.targets import TARGETS
 
 
@@ -131,3 +132,31 @@ def test_kiosk_toml_hall_url_that_urlsplit_refuses_is_a_config_error(tmp_path, u
     p.write_text(f'[hall]\nurl = "{url}"\n', "utf-8")
     with pytest.raises(ConfigError, match="hall.url"):
         load_config(p)
+
+
+@pytest.mark.parametrize("payload", ["https://[x", "http://gsxt.gov.cn]/x", "https://a.b/c?t=[::1"])
+def test_business_licence_qr_urlsplit_refuses_is_404_not_500(sqlite_hall_for_fuzz, payload):
+    # resolve_licence passed the QR to urlsplit, whose ValueError ("Invalid IPv6 URL") became a 500
+    # on POST /api/v1/identity/business-licence and on a credit report with that licence_qr.
+    import requests
+
+    hall = sqlite_hall_for_fuzz
+    r = requests.post(f"{hall.base_url}/api/v1/identity/business-licence", json={"payload": payload},
+                      headers=hall.headers, timeout=10)
+    assert r.status_code == 404, r.text
+    body = {"subject": {"kind": "enterprise", "code": "91320102MA0079192H"},
+            "requester": {"name": "张三", "id_number": "11010519491231002X"}, "licence_qr": payload}
+    r = requests.post(f"{hall.base_url}/api/v1/credit-reports", json=body, headers=hall.headers, timeout=10)
+    assert 400 <= r.status_code < 500, r.text
+
+
+@pytest.fixture
+def sqlite_hall_for_fuzz(tmp_path):
+    from tests.integration.conftest import start_hall
+
+    server, running = start_hall(tmp_path, None, "sqlite")
+    server.import_credit(REPO_ROOT / "hall" / "sample_data" / "credit_sample.json")
+    try:
+        yield running
+    finally:
+        server.stop()
