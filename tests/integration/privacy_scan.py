@@ -150,10 +150,11 @@ def hall_images(out: Path) -> dict[str, bytes]:
     return {f"{no}/{mid}": data for no, mid, data in rows}
 
 
-def run_visits(root: Path, visits: int, timeout_s: float = 900) -> dict:
+def run_visits(root: Path, visits: int, timeout_s: float = 900, log_level: str = "INFO") -> dict:
     """privacy_visits.py for `visits` visits with everything it writes under root:
     root/out (the demo's folder: kiosk-data, .kivy, crash, at-kill, …), root/tmp (its TMPDIR),
-    root/journal/{stdout,stderr} (what journald would capture). Returns its summary line."""
+    root/journal/{stdout,stderr} (what journald would capture; `log_level` DEBUG as a technician
+    debugging a terminal would have it). Returns its summary line."""
     import os
     import subprocess
     import sys
@@ -161,7 +162,8 @@ def run_visits(root: Path, visits: int, timeout_s: float = 900) -> dict:
     for d in ("tmp", "journal"):
         (root / d).mkdir(parents=True, exist_ok=True)
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "KIVY_HOME")}
-    env.update(SDL_VIDEODRIVER="offscreen", TMPDIR=str(root / "tmp"), PYTHONFAULTHANDLER="1")
+    env.update(SDL_VIDEODRIVER="offscreen", TMPDIR=str(root / "tmp"), PYTHONFAULTHANDLER="1",
+               PRIVACY_LOG_LEVEL=log_level)
     with (root / "journal" / "stdout").open("wb") as out, (root / "journal" / "stderr").open("wb") as err:
         proc = subprocess.run([sys.executable, str(ROOT / "tests" / "integration" / "privacy_visits.py"),
                                str(root / "out"), str(visits)], cwd=ROOT, env=env, stdout=out, stderr=err,

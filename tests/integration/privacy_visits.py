@@ -136,6 +136,13 @@ def prepare_kivy(kivy_home, cfg):
 kiosk.cli._prepare_kivy = prepare_kivy
 
 if __name__ == "__main__":
+    import logging
+    import os
+
+    # PRIVACY_LOG_LEVEL=DEBUG: the journal as a technician who turned on debugging would have it
+    # (urllib3 then logs every request line). kiosk.cli's own basicConfig(INFO) is then a no-op.
+    level = os.environ.get("PRIVACY_LOG_LEVEL", "INFO")
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     code = kiosk.cli.main(["demo", "--autopilot", "--scenario", "soak", "--sessions", str(VISITS), "--out", str(OUT)])
     summary = json.loads((OUT / "autopilot.json").read_text("utf-8")) if (OUT / "autopilot.json").exists() else {}
     print(json.dumps({"code": code, "sessions": summary.get("sessions"), "after_visits": summary.get("after_visits"),
