@@ -65,13 +65,14 @@ def main() -> int:
     result = scan_run(OUT)
     scan_s = time.monotonic() - t1
     hits = result.pop("kiosk_hits")
-    report = {"visits": summary["sessions"], "outbox_pending_at_end": summary["outbox_pending_at_end"],
+    report = {"visits": summary["sessions"], "visits_abandoned": summary.get("visits_abandoned", 0),
+              "outbox_pending_at_end": summary["outbox_pending_at_end"], "after_visits": summary.get("after_visits"),
               "visits_s": round(visits_s, 1), "scan_s": round(scan_s, 1), **result,
               "hits": [h.__dict__ for h in hits]}
     report["delivery_cost"] = delivery_cost()
     print(f"outbox mark_sent with secure_delete + WAL truncate: {report['delivery_cost']}")
     (OUT / "result.json").write_text(json.dumps(report, ensure_ascii=False, indent=2), "utf-8")
-    print(f"privacy scan: {report['visits']} visits in {report['visits_s']} s; scanned {report['files']} files, "
+    print(f"privacy scan: {report['visits']} visits ({report['visits_abandoned']} abandoned) in {report['visits_s']} s; scanned {report['files']} files, "
           f"{report['bytes'] / 1e6:.1f} MB for {report['needles']} needles ({report['images']} images): "
           f"{len(hits)} hits; the hall holds {', '.join(report['hall_found'])} (control)")
     for h in hits[:30]:
