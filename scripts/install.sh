@@ -324,10 +324,46 @@ PY
   printf '# bianmin kiosk: DeviceAllow=char-* in kiosk.service needs these at boot\nusbserial\ncdc_acm\nvideodev\n' > "$R$MODULES"
   chmod 0644 "$R$MODULES"; chown 0:0 "$R$MODULES"
   install -o 0 -g 0 -m 0644 "$R$APP/systemd/kiosk.service" "$R$UNITS/kiosk.service"
-  # The kiosk session (another folder of the release): every unit/drop-in it ships, same layout.
-  if [ -f "$R$APP/deploy/install-session.sh" ]; then
-    ROOT="$ROOT" APP="$APP" KIOSK_UID="$KUID" KIOSK_GID="$KGID" bash "$R$APP/deploy/install-session.sh"
+  # The kiosk session: every other unit and drop-in directory in systemd/ (tty1 auto-login, the
+  # compositor or X session …) goes to /etc/systemd/system, and deploy/rootfs/PATH to /PATH. A
+  # manifest of everything laid down outside /opt lets an upgrade remove what a release dropped
+  # and uninstall.sh remove exactly what was installed.
+  SESSION_UNITS=()
+  manifest=$(mktemp)
+  printf '%s\n' "$RULES" "$MODULES" "$UNITS/kiosk.service" > "$manifest"
+  for f in "$R$APP"/systemd/*.service "$R$APP"/systemd/*.target "$R$APP"/systemd/*.path "$R$APP"/systemd/*.socket; do
+    [ -f "$f" ] || continue
+    name=$(basename "$f")
+    case "$name" in kiosk.service|hall.service) continue ;; esac
+    install -o 0 -g 0 -m 0644 "$f" "$R$UNITS/$name"
+    echo "$UNITS/$name" >> "$manifest"
+    if grep -q '^\[Install\]' "$f"; then SESSION_UNITS+=("$name"); fi
+  done
+  for d in "$R$APP"/systemd/*.d; do
+    [ -d "$d" ] || continue
+    install -d -o 0 -g 0 -m 0755 "$R$UNITS/$(basename "$d")"
+    for f in "$d"/*; do
+      [ -f "$f" ] || continue
+      install -o 0 -g 0 -m 0644 "$f" "$R$UNITS/$(basename "$d")/$(basename "$f")"
+      echo "$UNITS/$(basename "$d")/$(basename "$f")" >> "$manifest"
+    done
+  done
+  if [ -d "$R$APP/deploy/rootfs" ]; then
+    while IFS= read -r -d '' f; do
+      rel=${f#"$R$APP/deploy/rootfs"}
+      mode=0644; [ -x "$f" ] && mode=0755
+      install -D -o 0 -g 0 -m "$mode" "$f" "$R$rel"
+      echo "$rel" >> "$manifest"
+    done < <(find "$R$APP/deploy/rootfs" -type f -print0 | sort -z)
   fi
+  # What the previous release laid down and this one does not: removed (a unit it dropped).
+  if [ -f "$R$ETC/installed-files" ]; then
+    { grep -vxF -f "$manifest" "$R$ETC/installed-files" || true; } | while IFS= read -r gone; do
+      case "$gone" in /etc/*|/usr/local/*) rm -f "$R$gone" && echo "removed $gone (not in this release)" ;; esac
+    done
+  fi
+  install -o 0 -g 0 -m 0644 "$manifest" "$R$ETC/installed-files"
+  rm -f "$manifest"
 
   # ---- start ---------------------------------------------------------------------------------------
   if [ "$REAL" -eq 1 ]; then
@@ -335,13 +371,14 @@ PY
     udevadm trigger --action=add --subsystem-match=tty --subsystem-match=usb --subsystem-match=video4linux 2>/dev/null || true
     for m in usbserial cdc_acm videodev; do modprobe -q "$m" 2>/dev/null || true; done
     systemctl daemon-reload
-    systemctl enable kiosk.service >/dev/null
+    systemctl enable kiosk.service "${SESSION_UNITS[@]}" >/dev/null
     if [ "$WAS_ACTIVE" -eq 1 ] || [ "$FIRST" -eq 0 ]; then
       say "starting kiosk.service"
       systemctl start kiosk.service || echo "install.sh: kiosk.service did not start: journalctl -u kiosk -b" >&2
     fi
   else
-    systemctl --root="$ROOT" enable kiosk.service >/dev/null 2>&1 || die "systemctl --root=$ROOT enable kiosk.service failed"
+    systemctl --root="$ROOT" enable kiosk.service "${SESSION_UNITS[@]}" >/dev/null 2>&1 \
+      || die "systemctl --root=$ROOT enable kiosk.service ${SESSION_UNITS[*]} failed"
   fi
 
   # ---- the verdict -----------------------------------------------------------------------------------

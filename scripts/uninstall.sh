@@ -77,16 +77,27 @@ EOF
 fi
 
 echo "== removing kiosk.service, the session files, udev rules, modules list"
+# Exactly what install.sh laid down outside /opt (its manifest), plus the fixed names of old installs.
+files=("/etc/udev/rules.d/99-bianmin-kiosk.rules" "/etc/modules-load.d/bianmin-kiosk.conf" "/etc/systemd/system/kiosk.service")
+if [ -f "$R/etc/bianmin/installed-files" ]; then
+  while IFS= read -r f; do case "$f" in /etc/*|/usr/local/*) files+=("$f") ;; esac; done < "$R/etc/bianmin/installed-files"
+fi
+units=()
+for f in "${files[@]}"; do
+  case "$f" in /etc/systemd/system/*.service|/etc/systemd/system/*.target|/etc/systemd/system/*.path|/etc/systemd/system/*.socket)
+    units+=("$(basename "$f")") ;; esac
+done
 if [ "$REAL" -eq 1 ]; then
-  systemctl disable kiosk.service >/dev/null 2>&1 || true
+  systemctl disable "${units[@]}" >/dev/null 2>&1 || true
 else
-  systemctl --root="$ROOT" disable kiosk.service >/dev/null 2>&1 || true
+  systemctl --root="$ROOT" disable "${units[@]}" >/dev/null 2>&1 || true
 fi
-if [ -f "$R$APP/deploy/uninstall-session.sh" ]; then
-  ROOT="$ROOT" APP="$APP" bash "$R$APP/deploy/uninstall-session.sh"
-fi
-rm -f "$R/etc/systemd/system/kiosk.service" "$R/etc/udev/rules.d/99-bianmin-kiosk.rules" \
-      "$R/etc/modules-load.d/bianmin-kiosk.conf"
+for f in "${files[@]}"; do
+  rm -f "$R$f"
+  d=$(dirname "$R$f")
+  case "$d" in *.d) rmdir "$d" 2>/dev/null || true ;; esac       # a drop-in directory left empty
+done
+rm -f "$R/etc/bianmin/installed-files"
 echo "== removing $APP"
 rm -rf "$R$APP"
 if [ "$KEEP" -eq 1 ]; then

@@ -102,6 +102,24 @@ def shipped_files() -> set[str]:
     return {f for f in listed if f and (ROOT / f).is_file()}
 
 
+def session_files(release: Path) -> dict[str, Path]:
+    """Where install.sh puts the session's files of a release: destination (relative) -> source."""
+    out = {}
+    for pattern in ("*.service", "*.target", "*.path", "*.socket"):
+        for f in (release / "systemd").glob(pattern):
+            if f.name not in ("kiosk.service", "hall.service"):
+                out[f"etc/systemd/system/{f.name}"] = f
+    for d in (release / "systemd").glob("*.d"):
+        for f in d.iterdir():
+            out[f"etc/systemd/system/{d.name}/{f.name}"] = f
+    rootfs = release / "deploy" / "rootfs"
+    if rootfs.is_dir():
+        for f in rootfs.rglob("*"):
+            if f.is_file():
+                out[str(f.relative_to(rootfs))] = f
+    return out
+
+
 def queue(root: Path, n: int) -> None:
     """n submissions pending in the terminal's outbox, written by the real outbox code."""
     path = root / STATE / "outbox.sqlite3"
@@ -180,8 +198,26 @@ def test_first_install_lays_down_every_file_with_owner_mode_and_content(tmp_path
     assert os.access(app / "scripts/install.sh", os.X_OK) and os.access(app / "scripts/uninstall.sh", os.X_OK)
     assert not (app / "tests").exists() and not (app / ".venv").exists()
 
-    # Nothing else anywhere: only useradd's own backups besides the above.
-    others = {p for p in snap if not p.startswith("opt/bianmin/")} - set(expected) - {
+    # The kiosk session's files (whatever the release ships in systemd/ and deploy/rootfs/),
+    # each a copy of its source, and the manifest naming all of them.
+    session = session_files(ROOT)
+    for dest, source in session.items():
+        assert (root / dest).read_bytes() == source.read_bytes(), dest
+        assert snap[dest][1:3] == (0, 0), dest
+    manifest = (root / "etc/bianmin/installed-files").read_text().split()
+    assert sorted(manifest) == sorted(["/etc/udev/rules.d/99-bianmin-kiosk.rules", "/etc/modules-load.d/bianmin-kiosk.conf",
+                                       "/etc/systemd/system/kiosk.service", *("/" + d for d in session)])
+    assert snap["etc/bianmin/installed-files"][1:4] == (0, 0, 0o644)
+
+    # Nothing else anywhere: only useradd's own backups and the session's directories/links.
+    allowed = set(session) | {"etc/bianmin/installed-files"}
+    for dest in session:
+        parent = Path(dest).parent
+        while str(parent) not in (".", ""):
+            allowed.add(str(parent))
+            parent = parent.parent
+    allowed |= {p for p in snap if p.startswith("etc/systemd/system/") and ".wants" in p}
+    others = {p for p in snap if not p.startswith("opt/bianmin/")} - set(expected) - allowed - {
         "etc", "etc/passwd", "etc/group", "etc/shadow", "etc/gshadow", "etc/passwd-", "etc/group-", "etc/shadow-",
         "etc/gshadow-", "etc/.pwd.lock", "etc/udev", "etc/udev/rules.d", "etc/modules-load.d", "etc/systemd",
         "etc/systemd/system", "etc/systemd/system/graphical.target.wants",
@@ -422,3 +458,37 @@ def test_hall_server_install(tmp_path):
     before = snapshot(root)
     install(root, "--hall-server")                                       # an upgrade
     assert snapshot(root) == before
+
+
+# ---- the kiosk session's files --------------------------------------------------------------------
+
+def test_session_units_dropins_and_rootfs_files_are_installed_enabled_and_removed(tmp_path):
+    """A release whose session ships a unit, a getty drop-in and a file for /etc: laid down,
+    enabled, dropped by the next release that no longer has it, and removed by uninstall."""
+    rel = release_copy(tmp_path, "release-session")
+    (rel / "systemd" / "kiosk-test-session.service").write_text(
+        "[Unit]\nDescription=test session\n[Service]\nExecStart=/bin/true\n[Install]\nWantedBy=graphical.target\n")
+    (rel / "systemd" / "getty@tty1.service.d").mkdir()
+    (rel / "systemd" / "getty@tty1.service.d" / "zz-test-autologin.conf").write_text("[Service]\nExecStart=\n")
+    (rel / "deploy" / "rootfs" / "etc" / "X11" / "xorg.conf.d").mkdir(parents=True)
+    (rel / "deploy" / "rootfs" / "etc" / "X11" / "xorg.conf.d" / "10-test.conf").write_text("# test\n")
+    root = fresh_root(tmp_path)
+    install(root, "--hall", "https://hall.example.gov.cn", "--token-file", token_file(tmp_path),
+            script=rel / "scripts/install.sh")
+    units = root / "etc/systemd/system"
+    assert (units / "kiosk-test-session.service").is_file()
+    assert os.readlink(units / "graphical.target.wants/kiosk-test-session.service") == \
+        "/etc/systemd/system/kiosk-test-session.service"
+    assert (units / "getty@tty1.service.d/zz-test-autologin.conf").read_text() == "[Service]\nExecStart=\n"
+    assert (root / "etc/X11/xorg.conf.d/10-test.conf").read_text() == "# test\n"
+    assert "/etc/X11/xorg.conf.d/10-test.conf" in (root / "etc/bianmin/installed-files").read_text()
+
+    (rel / "deploy" / "rootfs" / "etc" / "X11" / "xorg.conf.d" / "10-test.conf").unlink()   # the next release
+    proc = install(root, script=rel / "scripts/install.sh")
+    assert "removed /etc/X11/xorg.conf.d/10-test.conf (not in this release)" in proc.stdout
+    assert not (root / "etc/X11/xorg.conf.d/10-test.conf").exists()
+
+    assert uninstall(root, script=rel / "scripts/uninstall.sh").returncode == 0
+    assert not (units / "kiosk-test-session.service").exists()
+    assert not (units / "graphical.target.wants/kiosk-test-session.service").exists()
+    assert not (units / "getty@tty1.service.d").exists()
