@@ -4,7 +4,8 @@
 # scripts/install.sh after the release is in $APP; safe to run again (an upgrade overwrites the
 # same files). docs/deploy.md, "Kiosk session", says what each file does.
 #
-# Environment: ROOT (/ or a directory root for a test install), APP (/opt/bianmin).
+# Environment: ROOT (/ or a directory root for a test install), APP (/opt/bianmin), MANIFEST
+# (optional: a file each destination path is appended to).
 set -euo pipefail
 ROOT=${ROOT:-/}
 APP=${APP:-/opt/bianmin}
@@ -17,6 +18,8 @@ put() {   # put SOURCE DEST MODE: install with /opt/bianmin rewritten to $APP
   sed "s#/opt/bianmin#$APP#g" "$1" > "$2.tmp"
   chmod "$3" "$2.tmp"
   mv -f "$2.tmp" "$2"
+  # install.sh lists what it laid down (/etc/bianmin/installed-files) so uninstall.sh removes it
+  if [ -n "${MANIFEST:-}" ]; then echo "${2#"$R"}" >> "$MANIFEST"; fi
 }
 
 chmod 0755 "$S/bianmin-x"

@@ -356,6 +356,11 @@ PY
       echo "$rel" >> "$manifest"
     done < <(find "$R$APP/deploy/rootfs" -type f -print0 | sort -z)
   fi
+  # The kiosk session proper (deploy/session/: X on tty1 for the kiosk user), laid down by its own
+  # script, which appends what it writes to the manifest.
+  if [ -f "$R$APP/deploy/install-session.sh" ]; then
+    ROOT="$ROOT" APP="$APP" MANIFEST="$manifest" bash "$R$APP/deploy/install-session.sh"
+  fi
   # What the previous release laid down and this one does not: removed (a unit it dropped).
   if [ -f "$R$ETC/installed-files" ]; then
     { grep -vxF -f "$manifest" "$R$ETC/installed-files" || true; } | while IFS= read -r gone; do

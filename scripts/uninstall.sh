@@ -98,6 +98,13 @@ for f in "${files[@]}"; do
   case "$d" in *.d) rmdir "$d" 2>/dev/null || true ;; esac       # a drop-in directory left empty
 done
 rm -f "$R/etc/bianmin/installed-files"
+# The session (deploy/install-session.sh) masked tty1's login prompt and Ctrl+Alt+Del: give them back.
+if [ -f "$R$APP/deploy/uninstall-session.sh" ]; then
+  ROOT="$ROOT" APP="$APP" bash "$R$APP/deploy/uninstall-session.sh"
+elif [ -f "$R$APP/deploy/install-session.sh" ]; then
+  if [ "$REAL" -eq 1 ]; then sd=(systemctl); else sd=(systemctl --root="$ROOT"); fi
+  "${sd[@]}" unmask getty@tty1.service ctrl-alt-del.target >/dev/null 2>&1 || true
+fi
 echo "== removing $APP"
 rm -rf "$R$APP"
 if [ "$KEEP" -eq 1 ]; then
