@@ -20,7 +20,8 @@ def console_ctx(request: Request, s: DbSession) -> ConsoleContext:
         ctx = auth.current(request, s)
     except LoginRequired as e:
         if api:
-            raise HTTPException(401, "login required") from None
+            raise HTTPException(401, "login required",
+                                headers={"X-Session-Expired": e.expired} if e.expired else None) from None
         expired = f"&expired={e.expired}" if e.expired else ""   # the login page says why
         raise HTTPException(303, "login required",
                             headers={"Location": "/console/login?next=" + quote(request.url.path) + expired}) from None

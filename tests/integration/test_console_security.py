@@ -132,6 +132,11 @@ def test_idle_sessions_end_and_the_login_page_says_why(chall):
     age_sessions(chall, STAFF)
     assert c.http.get(f"{chall.base_url}/console/", allow_redirects=False, timeout=TIMEOUT).status_code == 303
     assert c.http.get(f"{chall.base_url}/console/api/terminals", timeout=TIMEOUT).status_code == 401
+    c = console_as(chall, STAFF)                         # the dashboard's poll is told why, once
+    age_sessions(chall, STAFF, idle=dt.timedelta(minutes=31))
+    r = c.http.get(f"{chall.base_url}/console/api/terminals", timeout=TIMEOUT)
+    assert r.status_code == 401 and r.headers["x-session-expired"] == "idle"
+    assert "x-session-expired" not in c.http.get(f"{chall.base_url}/console/api/terminals", timeout=TIMEOUT).headers
     assert (STAFF, "session_expired", "idle") in [(r[0], r[1], r[5]) for r in audit_rows(chall)]
 
 

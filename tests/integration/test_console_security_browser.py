@@ -112,7 +112,7 @@ def test_the_dashboard_left_open_ends_at_the_session_lifetime(hall, page):
     # The dashboard polls every 2 s, so it is never idle; 12 h after the login it still ends.
     age_sessions(hall, MANAGER, age=dt.timedelta(hours=12, minutes=1))
     expect(page.locator("#login")).to_be_visible(timeout=10_000)     # the poll got a 401 and left
-    page.reload()
+    expect(page.locator("#expired")).to_have_text("登录已到最长时限，请重新登录")   # …saying why
     shot(page, "05-lifetime-expired-dashboard")
     page.goto(f"{hall.base_url}/console/")
     log_in(page, hall.base_url, MANAGER, PASSWORD)

@@ -23,7 +23,12 @@ async function poll(url, apply) {
   try {
     const r = await fetch(typeof url === "function" ? url() : url,
                           { credentials: "same-origin", headers: { Accept: "application/json" } });
-    if (r.status === 401) { location.href = "/console/login?next=" + encodeURIComponent(location.pathname); return; }
+    if (r.status === 401) {      // the session ended: the login page says why (X-Session-Expired)
+      const why = r.headers.get("X-Session-Expired");
+      location.href = "/console/login?next=" + encodeURIComponent(location.pathname) +
+                      (why ? "&expired=" + encodeURIComponent(why) : "");
+      return;
+    }
     if (!r.ok) throw new Error("HTTP " + r.status);
     apply(await r.json());
     if (live) { live.classList.remove("stale"); live.textContent = "● 实时"; }
