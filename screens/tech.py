@@ -48,6 +48,9 @@ class TechPinScreen(KioskScreen):
         self.pin = ""
 
 
+ROWS = 3          # rejected items shown at once (the open ones first); the rest after these
+
+
 class TechScreen(KioskScreen):
     _shown_rejected: tuple | None = None
 
@@ -75,10 +78,16 @@ class TechScreen(KioskScreen):
             del self.dynamic[name]
         open_ = sum(1 for i in items if i.open)
         self.ids.rejected_title.text = tr(Msg("被退回的上传：{n} 件待处理", n=open_) if items else "被退回的上传：无")
-        for item in items:
-            row = Factory.BoxLayout(size_hint_y=None, height=dp(88), spacing=dp(12))
+        # An application's images and rating share its fate (and its buttons): one row for all.
+        apps = {i.ref for i in items if i.kind == "application"}
+        follow = {ref: sum(1 for i in items if i.ref == ref and i.kind != "application") for ref in apps}
+        rows = [i for i in items if i.kind == "application" or i.ref not in apps]
+        rows = sorted(rows, key=lambda i: not i.open)[:ROWS]          # open ones first
+        for item in rows:
+            row = Factory.BoxLayout(size_hint_y=None, height=dp(84), spacing=dp(12))
             when = china_time(item.created_at).strftime("%m-%d %H:%M")
-            text = (f"{item.ref}  {tr(KIND_TEXT.get(item.kind, item.kind))} {item.what}  {when}  "
+            with_ = f" (+{follow[item.ref]})" if follow.get(item.ref) and item.kind == "application" else ""
+            text = (f"{item.ref}  {tr(KIND_TEXT.get(item.kind, item.kind))}{with_} {item.what}  {when}  "
                     f"{item.applicant}\n{tr('原因')}{tr('：')}{item.reason}  [{tr(STATE_TEXT.get(item.state, item.state))}]")
             label = Factory.Label(text=text, font_size=dp(20), halign="left", valign="middle",
                                   color=self.ids.info.color)
@@ -92,6 +101,7 @@ class TechScreen(KioskScreen):
                     row.add_widget(b)
                     self.dynamic[f"{name}:{item.key}"] = b
             box.add_widget(row)
+        box.add_widget(Factory.Widget())                 # rows at the top, space below
 
     def test_print(self):
         self.post(TestPrint())
