@@ -204,14 +204,23 @@ def test_first_install_lays_down_every_file_with_owner_mode_and_content(tmp_path
     for dest, source in session.items():
         assert (root / dest).read_bytes() == source.read_bytes(), dest
         assert snap[dest][1:3] == (0, 0), dest
+    # deploy/install-session.sh (the X session on tty1) appends what it lays down to the manifest.
     manifest = (root / "etc/bianmin/installed-files").read_text().split()
-    assert sorted(manifest) == sorted(["/etc/udev/rules.d/99-bianmin-kiosk.rules", "/etc/modules-load.d/bianmin-kiosk.conf",
-                                       "/etc/systemd/system/kiosk.service", *("/" + d for d in session)])
+    mine = ["/etc/udev/rules.d/99-bianmin-kiosk.rules", "/etc/modules-load.d/bianmin-kiosk.conf",
+            "/etc/systemd/system/kiosk.service", *("/" + d for d in session)]
+    assert manifest[:len(mine)] == mine and len(set(manifest)) == len(manifest)
+    for entry in manifest:
+        assert snap[entry.lstrip("/")][0] == "file" and snap[entry.lstrip("/")][1:3] == (0, 0), entry
+    if (ROOT / "deploy/install-session.sh").exists():
+        assert "/etc/systemd/system/bianmin-x.service" in manifest
     assert snap["etc/bianmin/installed-files"][1:4] == (0, 0, 0o644)
 
-    # Nothing else anywhere: only useradd's own backups and the session's directories/links.
-    allowed = set(session) | {"etc/bianmin/installed-files"}
-    for dest in session:
+    # Nothing else anywhere: only useradd's own backups, the listed files, their directories,
+    # unit links (enabled: *.wants/; masked: -> /dev/null).
+    listed = {e.lstrip("/") for e in manifest}
+    allowed = set(session) | listed | {"etc/bianmin/installed-files"}
+    allowed |= {p for p, v in snap.items() if v[0] == "link" and v[1] == "/dev/null" and p.startswith("etc/systemd/system/")}
+    for dest in listed:
         parent = Path(dest).parent
         while str(parent) not in (".", ""):
             allowed.add(str(parent))
@@ -343,6 +352,12 @@ def test_uninstall_with_nothing_pending_removes_everything(tmp_path):
     assert left <= {"etc", "opt", "var", "var/lib"}, left
     assert "kiosk:" not in (root / "etc/passwd").read_text()
     assert "kiosk" not in (root / "etc/group").read_text()
+    # Nothing of ours is left in /etc but empty directories and useradd's backups: no unit, link,
+    # mask (tty1's login prompt is back), drop-in or session file.
+    leftovers = {p for p, v in snapshot(root).items() if p.startswith("etc/") and v[0] != "dir"} - {
+        "etc/passwd", "etc/group", "etc/shadow", "etc/gshadow", "etc/passwd-", "etc/group-", "etc/shadow-",
+        "etc/gshadow-", "etc/.pwd.lock"}
+    assert leftovers == set(), leftovers
 
 
 def test_uninstall_discard_pending_with_the_right_count(tmp_path):
