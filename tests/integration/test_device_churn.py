@@ -44,3 +44,42 @@ def test_camera_and_printer_unplugged_and_replugged(tmp_path):
 @pytest.mark.parametrize("text", sorted(_UNUSABLE.values()))
 def test_the_device_texts_have_english(text):
     assert EN.get(text)
+
+
+def test_a_reader_replugged_mid_visit_keeps_the_visit(tmp_path):
+    """The cable knocked out while a card lies on the reader: when it is back, the same card is
+    not reported again (that would start the visit anew and lose what was typed)."""
+    import time
+
+    from drivers.idcard.fixtures import SAMPLE_CARD
+    from kiosk import session as S
+    from kiosk.ports import DeviceState
+
+    from .device_churn import ChurnRig
+
+    rig = ChurnRig(tmp_path, scanner="serial")
+    try:
+        rig.wait_ready()
+        rig.sam.place_card(SAMPLE_CARD)
+        assert rig.status.wait(lambda s: s.screen == "home", 3)
+        rig.runtime.controller.post(S.OpenMatters())
+        assert rig.status.wait(lambda s: s.screen == "matters", 3)
+        for _ in range(3):
+            rig.unplug("idcard")
+            assert rig.status.wait(lambda s: s.devices["idcard"].state is not DeviceState.OK, 2)
+            rig.replug("idcard")
+            assert rig.status.wait(lambda s: s.devices["idcard"].state is DeviceState.OK, 2)
+            time.sleep(1.0)                  # several polls with the card still there
+            assert rig.status.snap.screen == "matters" and rig.status.snap.session.card is not None
+        # and a card lifted meanwhile is read again when put back
+        rig.unplug("idcard")
+        rig.sam.remove_card()
+        rig.replug("idcard")
+        assert rig.status.wait(lambda s: s.devices["idcard"].state is DeviceState.OK, 2)
+        time.sleep(1.0)
+        rig.runtime.controller.post(S.Finish())
+        assert rig.status.wait(lambda s: s.screen == "attract", 3)
+        rig.sam.place_card(SAMPLE_CARD)
+        assert rig.status.wait(lambda s: s.screen == "home", 3)
+    finally:
+        rig.close()
