@@ -6,7 +6,13 @@ classified codes (kiosk.domain.payload.ScannedCode) out.
     cascade.py         decoders tried in order within a per-frame time budget
     decoders/          zxing-cpp, pyzbar (binary mode), cv2.wechat_qrcode behind one interface
     preprocess.py      the image preparations the cascade's steps use
-    pipeline.py        frame -> cascade -> ScannedCode; de-duplication
+    locate.py          where a code may be: the gate in front of the heavy steps
+    deblur.py          motion blur estimated from the crop and undone (Wiener)
+    superres.py        WeChat's super-resolution network on small codes
+    confirm.py         agreement before acceptance (check character, second frame, second step)
+    hint.py            a code seen but not read: closer / steadier / brighter / tilt
+    pipeline.py        frame -> cascade -> confirmed ScannedCode (+ hint); de-duplication
+    degrade.py         the degradation test set (seeded) and how a reader is scored on it
     serial_scanner.py  SerialCodeScanner: a scanner module sending lines over (USB-)serial
     simulator.py       the "images" driver: a folder of images or a video file, codes the dock shows
     synth.py           camera frames with a generated code in them (simulator, tests, benchmark)

@@ -22,6 +22,7 @@ from . import locate, preprocess
 from .decoders import RawCode, WechatDecoder, ZbarDecoder, ZxingDecoder, wechat_available
 from .decoders.base import Decoder
 from .locate import Candidate
+from .superres import SuperResolution
 
 log = logging.getLogger(__name__)
 
@@ -151,7 +152,7 @@ class Cascade:
             except Exception:       # one decoder's bug must not stop the others or the thread
                 log.exception("decoder step %s failed on a %s image", step.name, image.shape)
                 ran, found, factor, origin = True, [], 1.0, preprocess.ORIGIN
-            if factor != 1.0 or origin != preprocess.ORIGIN:
+            if factor not in (1.0, (1.0, 1.0)) or origin != preprocess.ORIGIN:
                 found = [c.mapped(factor, origin) for c in found]
             if offset != (0, 0):
                 found = [c.mapped(1.0, offset) for c in found]
@@ -186,39 +187,52 @@ def candidate_steps() -> dict[str, Step]:
         Step("zbar/half", zbar, preprocess.half, GATED),
         Step("zbar", zbar, preprocess.as_is, GATED),
         Step("crop/lowpass", zxing, preprocess.lowpass, CANDIDATE),
+        Step("crop/lowpass-wide", zxing, preprocess.lowpass_wide, CANDIDATE),
         Step("crop/clahe", zxing, preprocess.local_contrast, CANDIDATE),
         Step("crop/adaptive", zxing, preprocess.adaptive_crop, CANDIDATE),
         Step("crop/closed", zxing, preprocess.closed, CANDIDATE),
         Step("crop/upscale", zxing, preprocess.upscale_sharp, CANDIDATE),
         Step("crop/deblur", zxing, preprocess.deblurred, CANDIDATE),
+        Step("crop/stretch-x", zxing, preprocess.stretch_x, CANDIDATE),
+        Step("crop/stretch-y", zxing, preprocess.stretch_y, CANDIDATE),
         Step("crop/zbar", zbar, preprocess.as_is, CANDIDATE),
     ]
+    sr = SuperResolution()
+    if sr.available():
+        steps.append(Step("crop/superres", zxing, sr, CANDIDATE))
     if wechat_available():
         steps.append(Step("wechat", WechatDecoder("wechat"), preprocess.as_is, GATED))
     return {s.name: s for s in steps}
 
 
 # The camera's cascade, cheapest first. Members and order are measured (docs/scanning.md,
-# `make bench`): each wins codes the ones before it miss, on the zxing sample set or the
-# degradation set (degrade.py), with no misread anywhere.
+# `make bench`): each wins codes the others miss, on the zxing sample set or the degradation
+# set (degrade.py), with no misread anywhere.
 #     zxing            every frame, ~1 ms at 1280x720; also reports symbols it located but
 #                      could not decode: the gate for the heavy steps
 #     zxing/half       large, grainy codes (a photo of print, moire from a phone screen)
 #     zxing/centre2    a code held too far away: the middle of the frame at 2x
-#     zxing/adaptive   faint codes and uneven light (adaptive threshold)
-#   only when locate.py found a candidate (most empty frames have none):
+#     zxing/adaptive   faint codes and uneven light (smoothed, then adaptive threshold)
+#   only when locate.py found a candidate (most empty frames have none), on its crop:
+#     crop/lowpass     moire bands from a phone screen
+#     crop/stretch-*   foreshortening of a tilted code, along each axis
+#     crop/upscale     small codes, cheaply (Lanczos + unsharp)
+#     crop/clahe       glare and shadow within the code
+#     crop/deblur      motion blur, estimated from the crop and undone
+#     crop/superres    small codes, WeChat's super-resolution network
+#   and on the whole frame:
 #     zbar/half        a second detector: codes whose finder patterns zxing-cpp misses
-#     crop/...         on the crop around the candidate: see preprocess.py
+#     wechat           WeChat's CNN detector (opencv-contrib + assets/wechat_qrcode)
 DEFAULT_STEPS = ("zxing", "zxing/half", "zxing/centre2", "zxing/adaptive", "crop/lowpass",
-                 "crop/upscale", "crop/deblur", "crop/clahe", "zbar/half", "crop/zbar")
+                 "crop/stretch-x", "crop/stretch-y", "crop/upscale", "crop/clahe", "crop/deblur",
+                 "crop/superres", "zbar/half", "wechat")
 
 
 def default_steps(names: Sequence[str] = DEFAULT_STEPS) -> list[Step]:
+    """The steps named; those this installation lacks (wechat without opencv-contrib or its
+    models, superres without the model) are left out."""
     table = candidate_steps()
-    steps = [table[n] for n in names]
-    if "wechat" in table and "wechat" not in names:
-        steps.append(table["wechat"])       # only where OpenCV has it (opencv-contrib): never here
-    return steps
+    return [table[n] for n in names if n in table]
 
 
 def default_cascade(budget_ms: float | None = DEFAULT_BUDGET_MS) -> Cascade:

@@ -25,8 +25,8 @@ class Hint(enum.Enum):
 
 MIN_SIDE_PX = 80          # below this a code's modules are ~2 px or less (version 2 and up)
 MIN_CONTRAST = 60         # grey levels between the code's dark and light (5th-95th percentile)
-GLARE_LEVEL = 250         # a saturated pixel ...
-GLARE_SHARE = 0.03        # ... over this share of the region is a reflection
+GLARE_LEVEL = 230         # a window of ~2 modules with no pixel darker than this ...
+GLARE_SHARE = 0.10        # ... over this share of the code's middle: a reflection washed it out
 SHARP = 0.12              # mean gradient per grey level of contrast: below it, blurred
 
 
@@ -35,7 +35,7 @@ def hint_for(gray: np.ndarray, candidate: Candidate) -> Hint | None:
     region = candidate.crop(gray)
     if candidate.side < MIN_SIDE_PX:
         return Hint.CLOSER
-    if float(np.mean(region >= GLARE_LEVEL)) > GLARE_SHARE:
+    if _washed_out(region, candidate.side) > GLARE_SHARE:
         return Hint.TILT
     lo, hi = np.percentile(region, (5, 95))
     contrast = float(hi - lo)
@@ -46,3 +46,14 @@ def hint_for(gray: np.ndarray, candidate: Candidate) -> Hint | None:
     if float(grad.mean()) / (8 * contrast) < SHARP:      # Sobel 3x3 gains 4 per axis
         return Hint.STEADIER
     return None
+
+
+def _washed_out(region: np.ndarray, side: float) -> float:
+    """Share of the region's middle where even the darkest pixel nearby is bright: every code
+    has a dark module within a couple of modules (~side/12) everywhere inside it, except where
+    a reflection has saturated them away. White paper around the code is outside the middle."""
+    h, w = region.shape
+    k = max(3, int(side / 12) | 1)
+    darkest = cv2.erode(region, np.ones((k, k), np.uint8))
+    middle = darkest[h // 4:3 * h // 4, w // 4:3 * w // 4]
+    return float(np.mean(middle >= GLARE_LEVEL)) if middle.size else 0.0

@@ -17,10 +17,11 @@ class RawCode:
     segments: tuple[Segment, ...] = ()       # (ECI, bytes) pieces when the code declares ECIs
     quad: tuple[Point, ...] = ()             # corners in the decoded image's coordinates
 
-    def mapped(self, factor: float, origin: tuple[int, int]) -> "RawCode":
+    def mapped(self, factor: "float | tuple[float, float]", origin: tuple[int, int]) -> "RawCode":
         """The same code with corners found in a resized/cropped image put back into the frame."""
         ox, oy = origin
-        return RawCode(self.data, self.segments, tuple((ox + x * factor, oy + y * factor) for x, y in self.quad))
+        fx, fy = factor if isinstance(factor, tuple) else (factor, factor)
+        return RawCode(self.data, self.segments, tuple((ox + x * fx, oy + y * fy) for x, y in self.quad))
 
     @property
     def area(self) -> float:
