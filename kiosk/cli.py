@@ -77,12 +77,14 @@ def _prepare_kivy(kivy_home: Path, cfg: KioskConfig) -> None:
     if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
         os.environ.setdefault("SDL_VIDEODRIVER", "offscreen")   # EGL/llvmpipe: no X server needed
     from kivy.config import Config
-    from screens import lockdown
-    lockdown.configure(Config, fullscreen=cfg.ui.fullscreen)   # Escape, multitouch emulation, modules
     Config.set("graphics", "width", str(cfg.ui.width))
     Config.set("graphics", "height", str(cfg.ui.height))
     Config.set("graphics", "fullscreen", "auto" if cfg.ui.fullscreen else "0")
     Config.set("graphics", "resizable", "0")
+    from screens import lockdown
+    lockdown.configure(Config, fullscreen=cfg.ui.fullscreen)   # Escape, multitouch emulation, modules,
+    if cfg.ui.fullscreen:                                      # full-screen without a window manager
+        log.info("full-screen: %s", lockdown.cover_display(Config) or "left to SDL (display size unknown)")
     from screens.theme import register_font
     register_font()
 

@@ -164,14 +164,15 @@ def test_control_a_stock_kivy_app_does_leave(tmp_path):
         proc = subprocess.Popen([sys.executable, str(ROOT / "tests" / "e2e" / "stock_kivy_app.py"), "stock"],
                                 cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         screen = Screen(x.display)
-        deadline = time.monotonic() + 60
-        while screen.top_window() is None and time.monotonic() < deadline:
-            time.sleep(0.2)
-        time.sleep(2)
+        deadline = time.monotonic() + 90
+        while screen.shot().max() == 0 and time.monotonic() < deadline:     # until its label is drawn
+            time.sleep(0.3)
+        time.sleep(1)
         before = screen.shot()
         xdo(x.display, "mousemove", "400", "300", "key", "F1")
-        time.sleep(1.5)
-        settings = screen.shot()
+        deadline = time.monotonic() + 20
+        while difference(before, settings := screen.shot()) <= 0.03 and time.monotonic() < deadline:
+            time.sleep(0.3)
         save_png(settings, OUT / "control-stock-kivy-F1.png")
         assert difference(before, settings) > 0.03, "F1 did not open the stock app's settings panel"
         xdo(x.display, "key", "Escape")       # closes the panel
@@ -181,5 +182,28 @@ def test_control_a_stock_kivy_app_does_leave(tmp_path):
         screen.close()
     finally:
         if proc.poll() is None:
+            proc.kill()
+        x.stop()
+
+
+def test_full_screen_on_a_display_larger_than_the_configured_size(tmp_path):
+    """kiosk.toml says 1280x800, the panel is 1920x1080 and no window manager runs: the window
+    still covers the whole screen (SDL's full-screen alone left it 1280x800 in the middle)."""
+    x = Xvfb(width=1920, height=1080)
+    proc = start_kiosk(kiosk_config(tmp_path), x.display, tmp_path / "kiosk.log")
+    screen = Screen(x.display)
+    try:
+        window = screen.wait_window(90)
+        shot = _settled(screen)
+        save_png(shot, OUT / "fullscreen-1920x1080.png")
+        state = screen.window_state(window)
+        assert state["fullscreen"] and (state["width"], state["height"]) == (1920, 1080), state
+        assert shot[5:1075, 5:1915].std() > 10 and shot[540:, :].std() > 10     # drawn everywhere, not black
+    finally:
+        screen.close()
+        proc.terminate()
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
             proc.kill()
         x.stop()
