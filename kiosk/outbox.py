@@ -155,18 +155,19 @@ class SqliteOutbox:
         key, kind, payload (None once handed over), created_at, error, state, resolution,
         resolved_at. Read-only disks too: the technician must see them."""
         since = (self._clock.now() if now is None else now) - RESOLVED_SHOWN_S
-        cols = "key, kind, payload, created_at, last_error, state, resolution, resolved_at"
+        cols = "key, kind, payload, created_at, last_error, state, resolution, resolved_at, result"
         with self._lock:
             try:
                 rows = self._db.execute(
                     f"SELECT {cols} FROM outbox WHERE state='rejected' OR (resolution != '' AND resolved_at >= ?) "
                     "ORDER BY created_at, rowid", (since,)).fetchall()
             except sqlite3.OperationalError:       # a read-only queue from before the columns
-                rows = [r + ("", None) for r in self._db.execute(
+                rows = [r + ("", None, None) for r in self._db.execute(
                     "SELECT key, kind, payload, created_at, last_error, state FROM outbox WHERE state='rejected' "
                     "ORDER BY created_at, rowid")]
         names = cols.split(", ")
-        return [{**dict(zip(names, r)), "payload": json.loads(r[2]) if r[2] else None} for r in rows]
+        return [{**dict(zip(names, r)), "payload": json.loads(r[2]) if r[2] else None,
+                 "result": json.loads(r[8]) if r[8] else None} for r in rows]
 
     def _with_dependants(self, key: str) -> list[str]:
         """An application's own key and its rejected images and rating (they share its fate)."""
@@ -189,7 +190,10 @@ class SqliteOutbox:
         """移交窗口: the window staff have the printed slip; the personal data leaves this disk."""
         keys = self._with_dependants(key)
         marks = ",".join("?" * len(keys))
-        self._write(f"UPDATE outbox SET state='handed_over', payload=NULL, resolution='handed_over', resolved_at=? "
+        # what it was (matter code / material id: not personal) stays for the console's list
+        self._write(f"UPDATE outbox SET state='handed_over', payload=NULL, resolution='handed_over', resolved_at=?, "
+                    "result=json_object('what', coalesce(json_extract(payload, '$.matter_code'), "
+                    "json_extract(payload, '$.material_id'), '')) "
                     f"WHERE state='rejected' AND key IN ({marks})", (self._clock.now(), *keys))
         self._write("PRAGMA wal_checkpoint(TRUNCATE)", ())
 

@@ -67,6 +67,8 @@ def items(rows: list[dict]) -> tuple[RejectedItem, ...]:
         else:
             what = p.get("material_id", "") if r["kind"] == "material" else p.get("matter_code", "")
             applicant = ""
+        if not p:                                   # handed over: only the non-personal "what" is left
+            what = (r.get("result") or {}).get("what", "")
         out.append(RejectedItem(r["key"], r["kind"], local_number(p.get("application_key") or r["key"]), what,
                                 r["created_at"], r["last_error"], r["state"],
                                 applicant))

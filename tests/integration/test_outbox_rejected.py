@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import shutil
 import threading
 import time
+from pathlib import Path
 
 from hall import db as hall_db
 from kiosk import session as S
@@ -152,4 +154,26 @@ def test_rejected_items_are_shown_reported_and_resolved(sqlite_hall, tmp_path):
     assert snap["outbox_rejected"] == 0 and "被退回" not in reason
     page = console.get("/console/outbox").text
     assert f'data-ref="{ref}" data-state="handed_over"' in page and "已移交窗口" in page and "0 件待处理" in page
+    assert "户外广告" in page or WITHDRAWN in page            # what it was is still said, not who
     outbox.close()
+    screenshot_console(hall, console, OUT / "console-outbox.png")
+
+
+OUT = Path(__file__).resolve().parents[2] / "test-out" / "outbox-rejected"
+
+
+def screenshot_console(hall, console, target: Path) -> None:
+    """The page as a person sees it (headless Debian chromium with the test's session cookie)."""
+    chromium = shutil.which("chromium") or "/usr/bin/chromium"
+    if not Path(chromium).exists():
+        return
+    from playwright.sync_api import sync_playwright
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, headless=True, args=["--no-sandbox"])
+        context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN")
+        context.add_cookies([{"name": c.name, "value": c.value, "url": hall.base_url} for c in console.http.cookies])
+        page = context.new_page()
+        page.goto(f"{hall.base_url}/console/outbox")
+        page.screenshot(path=str(target), full_page=True)
+        browser.close()
