@@ -7,6 +7,9 @@ holding a queue (EROFS; the state of a kiosk restarted after ext4 remounted its 
 read-only). Remounting the tmpfs read-only under the running kiosk is refused by the kernel
 (EBUSY: the database is open for writing), so "goes read-only while running" is not tried.
 
+And the disk filling between the hall's answer and its recording: the sender survives, the item
+stays queued, and the resend under the same key yields the same one application.
+
 Either way the person is told to go to the window (the message catalogue's sentence, both
 languages), the hall receives nothing of that visit (no application without its photos), and
 what was queued before is still there, byte for byte, and is delivered once the disk is back."""
@@ -220,4 +223,43 @@ def test_read_only_disk_starts_refuses_the_visit_and_keeps_the_queue(sqlite_hall
     _declared, got = stored(sqlite_hall, outbox.result(key)["application_no"])
     assert got == {mid: ("image/jpeg", d) for mid, d in images.items()}
     assert applications_in(sqlite_hall) == 1
+    outbox.close()
+
+
+def test_disk_full_after_the_hall_answered_resends_under_the_same_key(sqlite_hall, small_disk, caplog):
+    """The hall took the application, then the disk is too full to record it: the sender must
+    neither die nor lose it, and the resend once there is space must not make a second one."""
+    data = small_disk / "kiosk"
+    data.mkdir()
+    c, outbox, sender, printer = kiosk(sqlite_hall, data)
+    sqlite_hall.stop()
+    key, images = enqueue(sqlite_hall, outbox)
+    sqlite_hall.start()
+    filler = small_disk / "filler"
+    with open(filler, "wb") as f:
+        with pytest.raises(OSError):
+            while True:
+                f.write(b"\0" * 65536)
+                f.flush()
+    sender.start()                                     # the real thread, with its back-off
+    try:
+        deadline = time.monotonic() + 20
+        while applications_in(sqlite_hall) == 0 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert applications_in(sqlite_hall) == 1       # delivered…
+        time.sleep(1.5)
+        assert outbox.state_of(key) == "pending"       # …but not recorded: it stays queued
+        assert "cannot record a delivery" in caplog.text
+        filler.unlink()
+        sender.wake()
+        deadline = time.monotonic() + 30
+        while outbox.pending_count() and time.monotonic() < deadline:
+            time.sleep(0.2)
+            sender.wake()
+        assert outbox.pending_count() == 0             # the thread survived and finished
+    finally:
+        sender.stop()
+    assert applications_in(sqlite_hall) == 1           # the resend was the same application
+    _declared, got = stored(sqlite_hall, outbox.result(key)["application_no"])
+    assert got == {mid: ("image/jpeg", d) for mid, d in images.items()}
     outbox.close()

@@ -249,8 +249,8 @@ class KioskProcess:
                     if pred(ev):
                         return ev
                 left = deadline - time.monotonic()
-                if left <= 0 or (self.proc is not None and self.proc.poll() is not None and not left > 0):
-                    return None
+                if left <= 0 or self.proc is None or self.proc.poll() is not None:
+                    return None                 # out of time, or the process is gone
                 self._cond.wait(min(left, 0.2))
 
     def kill(self) -> None:
