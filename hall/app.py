@@ -33,7 +33,7 @@ from hall.catalog_versions import CatalogService
 from hall.config import HallSettings
 from hall.metrics import HallMetrics
 from hall.metrics import router as metrics_router
-from hall.monitoring import HeartbeatWriter, sweep_offline
+from hall.monitoring import HeartbeatWriter, sweep_once
 from hall.schemas import ERROR_RESPONSES
 from hall.console import router as console_router
 from hall.console.dashboard import Dashboard
@@ -127,8 +127,7 @@ async def _sweep_forever(database: db.Database) -> None:
 
 
 def _sweep_once(database: db.Database) -> None:
-    with database.session() as s:
-        sweep_offline(s)
+    sweep_once(database)          # one instance at a time (advisory lock on PostgreSQL)
 
 
 class _NoQueryString(logging.Filter):

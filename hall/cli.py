@@ -85,7 +85,10 @@ def _settings(args) -> HallSettings:
     s = load_config(args.config)
     database = args.database or os.environ.get("HALL_DATABASE_URL")
     if database:
-        s = dataclasses.replace(s, database_url=database)
+        try:
+            s = dataclasses.replace(s, database_url=database)
+        except ConfigError as e:          # e.g. cluster = true with a SQLite override: name the file
+            raise ConfigError(args.config, e.key, e.message) from None
     if getattr(args, "host", None):
         s = dataclasses.replace(s, host=args.host)
     if getattr(args, "port", None) is not None:

@@ -49,6 +49,9 @@ class HallSettings:
     # (config/nginx/hall.conf) or on 127.0.0.1. docs/deploy.md, Connection to the hall (TLS).
     tls_certfile: str = ""                # the certificate, then any intermediate CAs
     tls_keyfile: str = ""
+    # true: this hall is one of several identical instances on one PostgreSQL behind a load
+    # balancer (docs/scale.md). Refused on SQLite: a file is one machine's, and its lock is not shared.
+    cluster: bool = False
 
     def __post_init__(self):
         # Checked however the settings were made (hall.toml, the embedded hall, a worker's JSON),
@@ -60,6 +63,11 @@ class HallSettings:
                               "a bearer token), or metrics_public = true if the network already restricts /metrics")
         self.holiday_calendar()
         self._check_tls()
+        if self.cluster and not self.database_url.startswith("postgresql"):
+            raise ConfigError("hall settings", "cluster",
+                              "cluster = true (several hall instances on one database) needs PostgreSQL, but "
+                              "database_url (or HALL_DATABASE_URL) is SQLite: set it to e.g. "
+                              '"postgresql+psycopg://hall@db.example/hall", or cluster = false for a single hall')
 
     def _check_tls(self) -> None:
         if bool(self.tls_certfile) != bool(self.tls_keyfile):
@@ -116,6 +124,7 @@ _OPTIONAL = {
     "log_heartbeats": (lambda v: isinstance(v, bool), "true or false"),
     "tls_certfile": (lambda v: isinstance(v, str), 'the certificate (PEM), e.g. "/etc/bianmin/hall.crt" ("" = no TLS)'),
     "tls_keyfile": (lambda v: isinstance(v, str), 'its private key (PEM), e.g. "/etc/bianmin/hall.key"'),
+    "cluster": (lambda v: isinstance(v, bool), "true (one of several instances on PostgreSQL) or false"),
 }
 assert set(_EXPECTED) | set(_OPTIONAL) == {f.name for f in fields(HallSettings)}
 

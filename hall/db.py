@@ -87,9 +87,15 @@ class Database:
         """Bring the schema to `revision` (Alembic). Safe to run on an up-to-date database."""
         from alembic import command
 
+        from hall import locks
+
         self._refuse_legacy()
         cfg = alembic_config()
         with self.engine.begin() as conn:
+            # Several hall instances (or their `hall db upgrade` at start) may run this at once:
+            # on PostgreSQL the first migrates and the others wait here, then find it current.
+            # DDL is transactional there, so the lock is held until the migration commits.
+            locks.lock_for_transaction(conn, locks.MIGRATIONS)
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, revision)
 

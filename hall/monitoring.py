@@ -10,10 +10,10 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from sqlalchemy import select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
-from hall import db
+from hall import db, locks
 from hall.api_deps import BatchThread, china_time
 
 log = logging.getLogger("hall.monitoring")
@@ -110,6 +110,7 @@ def beat_values(terminal_id: str, snapshot: dict, default_interval: int,
 
 
 MAX_COMMANDS = 20           # per reply; the rest ride on the next ones, oldest first
+REDELIVER_S = 60            # a command handed out but not acknowledged this long is offered again
 
 
 _ROW_COLUMNS = ("snapshot", "received_at", "interval_s", "level", "reason", "offline_after", "offline")
@@ -132,13 +133,14 @@ def _upsert(dialect: str):
 
 def record_heartbeats(conn, rows: list[dict]) -> list[list[dict]]:
     """Store a batch of heartbeats (beat_values rows, oldest first) in the connection's
-    transaction and return each one's pending commands ({"id", "kind", "payload"}, every
-    unacknowledged one, oldest first, at most MAX_COMMANDS). The caller commits.
+    transaction and return each one's commands ({"id", "kind", "payload"}, oldest first, at most
+    MAX_COMMANDS): those not yet handed out, and those handed out over REDELIVER_S ago and still
+    unacknowledged. The caller commits.
 
     SQLAlchemy Core, a fixed number of statements per batch whatever its size: one read of the
     terminals' previous levels, one upsert of the latest rows, one insert of the status changes
-    (history is written on change only), one read of unacknowledged commands and one update
-    marking the newly delivered ones."""
+    (history is written on change only), one read of deliverable commands and one update
+    claiming them (RETURNING: only what this transaction claimed goes out)."""
     hb, cmd, ev = db.Heartbeat.__table__, db.Command.__table__, db.TerminalEvent.__table__
     ids = list(dict.fromkeys(r["terminal_id"] for r in rows))
     state = {t: (level, reason, offline) for t, level, reason, offline in conn.execute(
@@ -158,21 +160,37 @@ def record_heartbeats(conn, rows: list[dict]) -> list[list[dict]]:
                            "text": reason})
         state[tid] = (level, reason, False)
         latest[tid] = r                    # a terminal twice in one batch: its newest row is stored
-    conn.execute(_upsert(conn.dialect.name), list(latest.values()))
+    # In terminal order: two instances' batches then lock shared rows in the same order (no deadlock).
+    conn.execute(_upsert(conn.dialect.name), [latest[t] for t in sorted(latest)])
     if events:
         conn.execute(ev.insert(), events)
-    pending: dict[str, list] = {t: [] for t in ids}
-    for c in conn.execute(select(cmd.c.terminal_id, cmd.c.id, cmd.c.kind, cmd.c.payload, cmd.c.delivered_at)
-                          .where(cmd.c.terminal_id.in_(ids), cmd.c.acked_at.is_(None))
+    # Commands: each goes out in exactly one reply. The candidates are read, then claimed with
+    # one UPDATE guarded on "not handed out (or its lease ran out)" whose RETURNING says which
+    # rows this transaction claimed: when two hall instances answer heartbeats of the same
+    # terminal at once, PostgreSQL makes the second UPDATE wait for the first's row locks and
+    # re-check the guard, so the second claims nothing. A claimed command not acknowledged within
+    # REDELIVER_S (the reply was lost) is offered again, once.
+    cutoff = rows[-1]["received_at"] - dt.timedelta(seconds=REDELIVER_S)
+    candidates: dict[str, list] = {t: [] for t in ids}
+    for c in conn.execute(select(cmd.c.terminal_id, cmd.c.id)
+                          .where(cmd.c.terminal_id.in_(ids), cmd.c.acked_at.is_(None),
+                                 or_(cmd.c.delivered_at.is_(None), cmd.c.delivered_at < cutoff))
                           .order_by(cmd.c.created_at, cmd.c.id)):
-        if len(pending[c.terminal_id]) < MAX_COMMANDS:
-            pending[c.terminal_id].append(c)
-    undelivered = [c.id for cs in pending.values() for c in cs if c.delivered_at is None]
-    if undelivered:
-        conn.execute(update(cmd).where(cmd.c.id.in_(undelivered), cmd.c.delivered_at.is_(None))
-                     .values(delivered_at=rows[-1]["received_at"]))
-    replies = {t: [{"id": c.id, "kind": c.kind, "payload": c.payload} for c in cs] for t, cs in pending.items()}
-    return [replies[r["terminal_id"]] for r in rows]
+        if len(candidates[c.terminal_id]) < MAX_COMMANDS:
+            candidates[c.terminal_id].append(c.id)
+    wanted = [cid for cs in candidates.values() for cid in cs]
+    claimed = {}
+    if wanted:
+        claimed = {c.id: c for c in conn.execute(
+            update(cmd).where(cmd.c.id.in_(wanted), cmd.c.acked_at.is_(None),
+                              or_(cmd.c.delivered_at.is_(None), cmd.c.delivered_at < cutoff))
+            .values(delivered_at=rows[-1]["received_at"])
+            .returning(cmd.c.id, cmd.c.kind, cmd.c.payload))}
+    replies = {t: [{"id": c.id, "kind": c.kind, "payload": c.payload} for cid in cs if (c := claimed.get(cid))]
+               for t, cs in candidates.items()}
+    # A terminal twice in one batch (a retried request): its commands go in the newest reply only.
+    newest = {r["terminal_id"]: i for i, r in enumerate(rows)}
+    return [replies[r["terminal_id"]] if newest[r["terminal_id"]] == i else [] for i, r in enumerate(rows)]
 
 
 class HeartbeatWriter(BatchThread):
@@ -202,13 +220,17 @@ class HeartbeatWriter(BatchThread):
 
 
 def ack_command(s: Session, c: db.Command) -> None:
-    if c.acked_at is None:          # acking twice is harmless: the reply may have been lost
-        now = db.utcnow()
-        c.acked_at = now
-        c.delivered_at = c.delivered_at or now
+    """Mark `c` acknowledged, once: the UPDATE is guarded on acked_at IS NULL, so an ack sent
+    twice (the reply was lost) or to two hall instances at once records one 'ack' event."""
+    now = db.utcnow()
+    cmd = db.Command.__table__
+    done = s.execute(update(cmd).where(cmd.c.id == c.id, cmd.c.acked_at.is_(None))
+                     .values(acked_at=now, delivered_at=func.coalesce(cmd.c.delivered_at, now))
+                     .returning(cmd.c.id)).first()
+    if done is not None:
         s.add(db.TerminalEvent(terminal_id=c.terminal_id, at=now, kind="ack", text=f"指令已确认：{db.COMMAND_TEXT.get(c.kind, c.kind)}"))
-        s.commit()
         log.info("command %s (%s) acked by %s", c.id, c.kind, c.terminal_id)
+    s.commit()
 
 
 SWEEP_CHUNK = 500          # terminals marked per transaction: the write lock is held ~ms, not seconds
@@ -247,6 +269,19 @@ def sweep_offline(s: Session, now: dt.datetime | None = None) -> list[str]:
         for tid in marked:
             log.warning("terminal %s is offline (no heartbeat for %d intervals)", tid, MISSED_BEATS)
     return marked
+
+
+def sweep_once(database: db.Database) -> list[str] | None:
+    """One offline sweep, by one hall instance at a time: None when another instance holds the
+    sweep's advisory lock (it is sweeping now; ours would find nothing left to mark).
+
+    Every instance tries every SWEEP_EVERY_S, so when the sweeping instance dies (its session
+    and lock go with it) another one sweeps within a second. docs/scale.md, What is kept in memory."""
+    with locks.try_session_lock(database.engine, locks.OFFLINE_SWEEP) as conn:
+        if conn is None:
+            return None
+        with Session(bind=conn) as s:
+            return sweep_offline(s)
 
 
 def terminal_view(t: db.Terminal, hb: db.Heartbeat | None, now: dt.datetime) -> dict:

@@ -120,7 +120,8 @@ def test_many_terminals_at_once_each_get_their_own_commands(hall):
         with ThreadPoolExecutor(12) as pool:
             for tid, status, cmds in pool.map(one, tokens.items()):
                 assert status == 200
-                assert [c["id"] for c in cmds] == ([commands[tid]] if tid in commands else [])
+                # Each command in one reply only: the first round's.
+                assert [c["id"] for c in cmds] == ([commands[tid]] if tid in commands and _round == 0 else [])
                 assert all(c["payload"] == {"text": tid} for c in cmds)
     d = database(hall)
     with d.session() as s:
