@@ -58,6 +58,8 @@ def main(argv: list[str] | None = None) -> None:
 
     import atheris
 
+    work = Path(tempfile.mkdtemp(prefix=f"fuzz-{args.target}-", dir=args.workdir or None))
+    os.environ["FUZZ_SCRATCH"] = str(work / "scratch")      # the loaders' files, inside the work folder
     from tests.fuzz.targets import TARGETS
 
     target = TARGETS[args.target]
@@ -67,7 +69,6 @@ def main(argv: list[str] | None = None) -> None:
     if target.setup:            # after instrumenting: a hall started here runs the instrumented code
         target.setup()
 
-    work = Path(tempfile.mkdtemp(prefix=f"fuzz-{target.name}-", dir=args.workdir or None))
     corpus = work / "corpus"
     corpus.mkdir()
     for i, seed in enumerate(target.seeds()):

@@ -22,8 +22,10 @@ can have, a shown preview still carrying a control character).
 """
 from __future__ import annotations
 
+import atexit
 import json
 import os
+import shutil
 import tempfile
 import unicodedata
 from dataclasses import dataclass, field
@@ -51,13 +53,22 @@ class BrokenPromise(AssertionError):
     """The module returned, but what it returned breaks its documented promise."""
 
 
-# -- scratch files (the loaders take a path): one per process, rewritten per input ---------------
+# -- scratch files (the loaders take a path): one folder per process, rewritten per input -------
+# The runner points FUZZ_SCRATCH into its work folder (libFuzzer ends with exit(): no clean-up
+# runs there); anywhere else a temporary folder is made on first use and removed at exit.
 
-_SCRATCH = Path(os.environ.get("FUZZ_SCRATCH") or tempfile.mkdtemp(prefix="fuzz-", dir="/dev/shm"
-                                                                     if os.path.isdir("/dev/shm") else None))
+_SCRATCH: Path | None = None
 
 
 def _scratch(name: str, data: bytes) -> Path:
+    global _SCRATCH
+    if _SCRATCH is None:
+        if os.environ.get("FUZZ_SCRATCH"):
+            _SCRATCH = Path(os.environ["FUZZ_SCRATCH"])
+            _SCRATCH.mkdir(parents=True, exist_ok=True)
+        else:
+            _SCRATCH = Path(tempfile.mkdtemp(prefix="fuzz-scratch-"))
+            atexit.register(shutil.rmtree, _SCRATCH, True)
     p = _SCRATCH / name
     p.write_bytes(data)
     return p
