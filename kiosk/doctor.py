@@ -87,6 +87,8 @@ def _data_dir(cfg, host: Host) -> Verdict:
     shown = Path(cfg.storage.data_dir)
     d = host.path(shown)
     what = f"数据目录 {shown}（待上传申请 outbox 在此）"
+    if not shown.is_absolute():
+        d.mkdir(parents=True, exist_ok=True)        # a demo/dev checkout: the app would create it too
     if not d.is_dir():
         return Verdict(False, what + " 不存在", f"sudo install -d -o kiosk -g kiosk -m 0700 {shown}"
                                                 "（或 sudo systemctl start kiosk：StateDirectory 会创建它）")
