@@ -30,8 +30,10 @@ def setup(postgres: bool = False) -> None:
     url = os.environ.get("FUZZ_HALL_DATABASE_URL") if postgres else None
     if postgres and not url:
         raise SystemExit("hall_http_pg needs FUZZ_HALL_DATABASE_URL (a fresh PostgreSQL database)")
-    server = EmbeddedHall(Path(tempfile.mkdtemp(prefix="fuzz-hall-")) / "hall", REPO / "config" / "catalog",
-                          database_url=url)
+    # In the runner's work folder when there is one (this process ends with exit(): no clean-up).
+    where = os.environ.get("FUZZ_SCRATCH")
+    data_dir = Path(where) / "hall" if where else Path(tempfile.mkdtemp(prefix="fuzz-hall-")) / "hall"
+    server = EmbeddedHall(data_dir, REPO / "config" / "catalog", database_url=url)
     token = server.enrol_terminal("T-FUZZ-1", "模糊测试终端", "一楼")
     base = server.start()
     server.import_credit(REPO / "hall" / "sample_data" / "credit_sample.json")
