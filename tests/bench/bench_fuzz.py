@@ -17,6 +17,7 @@ import argparse
 import contextlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -76,6 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(out.parent / "work", ignore_errors=True)      # the previous run's corpora
     names = args.only or list(TARGETS)
     results, failed = {}, []
     print(f"{'target':<15} {'inputs':>9} {'time s':>8} {'max CPU ms':>10} {'max wall ms':>11} {'RSS MB 10%→end':>15}"
