@@ -167,8 +167,10 @@ def _demo(cfg: KioskConfig, out: Path, autopilot: bool, scenario: str, sessions:
 
     runtime.start()
     try:
-        KioskApp(runtime.controller, dock_actions=None if autopilot else actions,
-                 on_started=drive if autopilot else None, frame_source=runtime.scanner.latest_frame).run()
+        app = KioskApp(runtime.controller, dock_actions=None if autopilot else actions,
+                       on_started=drive if autopilot else None, frame_source=runtime.scanner.latest_frame)
+        app.stop_on_signals(signal.SIGTERM, signal.SIGINT)     # Ctrl+C ends the demo
+        app.run()
     finally:
         runtime.stop()
     return result["code"]
