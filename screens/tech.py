@@ -54,6 +54,10 @@ ROWS = 3          # rejected items shown at once (the open ones first); the rest
 class TechScreen(KioskScreen):
     _shown_rejected: tuple | None = None
 
+    def on_kv_post(self, base_widget):
+        # as many rows as the space left fits (长者模式 has less): redone when that space changes
+        self.ids.rejected.bind(height=lambda *_: self._render_rejected(self._shown_rejected or ()))
+
     def invalidate(self) -> None:
         self._shown_rejected = None
 
@@ -82,7 +86,8 @@ class TechScreen(KioskScreen):
         apps = {i.ref for i in items if i.kind == "application"}
         follow = {ref: sum(1 for i in items if i.ref == ref and i.kind != "application") for ref in apps}
         rows = [i for i in items if i.kind == "application" or i.ref not in apps]
-        rows = sorted(rows, key=lambda i: not i.open)[:ROWS]          # open ones first
+        fit = int((box.height + dp(14)) // (dp(84) + dp(14)))
+        rows = sorted(rows, key=lambda i: not i.open)[:max(0, min(ROWS, fit))]   # open ones first
         for item in rows:
             row = Factory.BoxLayout(size_hint_y=None, height=dp(84), spacing=dp(12))
             when = china_time(item.created_at).strftime("%m-%d %H:%M")

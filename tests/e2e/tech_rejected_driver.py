@@ -108,6 +108,11 @@ def main() -> dict:
             res["open_after"] = sum(1 for i in snap.rejected if i.open)
             res["slip"] = printer.docs[-1].plain_text() if printer.docs else ""
             res["title_after"] = app.sm.current_screen.ids.rejected_title.text
+            pilot.tap("btn_elder")                       # 长者模式: bigger text, same rows
+            pilot.wait_screen("tech", lambda s: s.session.elder)
+            time.sleep(0.5)
+            res["shots"].append(str(save_window(OUT / "tech-rejected-3-elder.png")))
+            res["problems_elder"] = pilot._on_ui(lambda: layout_problems(app.sm.current_screen, elder=True))
         except Exception:
             snap = app.current_snapshot
             res["error"] = traceback.format_exc() + f"\nmessage on screen: {snap.session.message if snap else None}"

@@ -15,7 +15,7 @@ OUT = ROOT / "test-out" / "tech-rejected"
 @pytest.mark.e2e
 def test_rejected_items_in_the_technician_menu():
     res = run_driver("tech_rejected_driver.py", OUT, timeout_s=120)
-    assert res["problems_before"] == [] and res["problems_after"] == []
+    assert res["problems_before"] == [] and res["problems_after"] == [] and res["problems_elder"] == []
     first, second = res["labels"][:2]
     assert "DS01A7C3E9F1B2" in first and "320102-XK-CG-001" in first and "事项已停止受理" in first
     assert "张*丰 1101**********002X" in first and "11010519491231002X" not in "".join(res["labels"])
