@@ -30,6 +30,7 @@ from starlette.concurrency import run_in_threadpool
 from hall import db
 from hall.api_deps import TerminalAuth, TerminalTokens
 from hall.catalog_versions import CatalogService
+from hall.cluster import CatalogFollower
 from hall.config import HallSettings
 from hall.metrics import HallMetrics
 from hall.metrics import router as metrics_router
@@ -68,6 +69,7 @@ def create_app(settings: HallSettings, upgrade: bool = False) -> FastAPI:
         raise
 
     tokens, writer = TerminalTokens(database), HeartbeatWriter(database)
+    follower = CatalogFollower(catalog, database)
     # Debugging a terminal: `log_heartbeats = true` brings every heartbeat's access line back.
     heartbeat_log.setLevel(logging.DEBUG if settings.log_heartbeats else logging.NOTSET)
 
@@ -75,12 +77,14 @@ def create_app(settings: HallSettings, upgrade: bool = False) -> FastAPI:
     async def lifespan(_app):
         sweeper = asyncio.create_task(_sweep_forever(database))
         tokens.start()
+        follower.start()          # a catalogue reload on another instance or worker reaches this one
         try:
             yield
         finally:
             sweeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await sweeper
+            await run_in_threadpool(follower.stop)
             await run_in_threadpool(tokens.stop)
             await run_in_threadpool(writer.stop)
             database.dispose()

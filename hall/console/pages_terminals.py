@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from hall import db
 from hall.api_deps import DbSession, china_time
+from hall.cluster import announce_catalog_reload
 from hall.console import auth
 from hall.console.common import Ctx, back_to, form_of, render
 from hall.console.dashboard import Dashboard
@@ -124,6 +125,7 @@ async def reload_catalog(request: Request, ctx: Ctx, s: DbSession):
                       message=f"目录有错误，仍在使用原目录：{e}")
     db.audit(s, ctx.username, "catalog_reload", detail=f"{len(snap.catalog.matters)} matters, etag {snap.etag}",
              client=ctx.client)
+    announce_catalog_reload(s)      # the other instances / workers reload within 2 s (hall/cluster.py)
     s.commit()
     return render(request, "message.html", ctx, title="事项目录已更新",
                   message=f"已加载 {len(snap.catalog.matters)} 个事项。终端将在下次获取目录时更新。")

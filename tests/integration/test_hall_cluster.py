@@ -328,3 +328,35 @@ def test_three_instances_behind_nginx_one_killed_mid_load(pg_url, tmp_path):
               f"delivered once each, {len(all_errors)} errors around the kill; revocation refused after "
               f"{max(refused_after.values()):.2f} s")
     setup.dispose()
+
+
+def test_a_catalogue_reload_reaches_every_instance(pg_url, tmp_path):
+    """The console's reload runs on one instance; the others follow through hall_meta (hall/cluster.py)."""
+    import shutil
+
+    from hall.catalog_versions import CatalogService
+    from hall.cluster import CatalogFollower, announce_catalog_reload
+
+    d = hall_db.Database(pg_url)
+    d.upgrade()
+    catalog = tmp_path / "catalog"
+    shutil.copytree(CATALOG_DIR, catalog)
+    try:
+        a, b = CatalogService(catalog, d), CatalogService(catalog, d)     # two instances' copies
+        a.load(), b.load()
+        follow_b = CatalogFollower(b, d)
+        assert follow_b.check_once() is False             # notes where it starts
+        f = catalog / "hwgg-szsp.toml"
+        f.write_text(f.read_text("utf-8").replace("version = 1", "version = 2", 1)
+                     .replace('name = "户外广告设施设置审批"', 'name = "户外广告设施设置审批（新版）"', 1), "utf-8")
+        assert follow_b.check_once() is False             # nothing announced: b keeps its copy
+        assert b.snapshot.matter(HWGG).version == 1
+        a.load()                                          # the console's reload, on instance a
+        with d.session() as s:
+            announce_catalog_reload(s)
+            s.commit()
+        assert follow_b.check_once() is True
+        assert b.snapshot.matter(HWGG).version == 2 and b.snapshot.etag == a.snapshot.etag
+        assert follow_b.check_once() is False             # once per announcement
+    finally:
+        d.dispose()
