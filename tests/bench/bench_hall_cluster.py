@@ -85,8 +85,8 @@ def one(pg: TempPostgres, instances: int, n: int, duration: float, warmup: float
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--instances", default="1,2,3")
-    ap.add_argument("--sizes", default="10000,30000",
-                    help="terminals (each heartbeats every 15 s): 10,000 = 667/s, 30,000 = 2,000/s (default both)")
+    ap.add_argument("--sizes", default="2000,10000",
+                    help="terminals (each heartbeats every 15 s): 2,000 = 133/s, 10,000 = 667/s (default both)")
     ap.add_argument("--duration", type=float, default=20.0)
     ap.add_argument("--warmup", type=float, default=INTERVAL_S)
     args = ap.parse_args()
