@@ -42,6 +42,8 @@ class Notifier:
             import sdnotify
             try:      # it reads $NOTIFY_SOCKET itself and turns a leading '@' into the abstract NUL
                 self._sd = sdnotify.SystemdNotifier(debug=True)
+                # READY is sent from the Kivy thread: a full socket queue must fail, never block it
+                self._sd.socket.setblocking(False)
             except OSError as e:
                 log.error("NOTIFY_SOCKET %s unusable (%s): systemd will not see READY", self.socket_name, e)
 
