@@ -20,6 +20,7 @@ import json
 import os
 import random
 import re
+import select
 import signal
 import socket
 import sqlite3
@@ -73,7 +74,8 @@ class HallProcess:
                                      stdout=self.log, stderr=subprocess.STDOUT)
         while time.monotonic() - t0 < timeout:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"hall exited with {self.proc.returncode}; see {self.work / 'hall.log'}")
+                code, self.proc = self.proc.returncode, None
+                raise RuntimeError(f"hall exited with {code}; see {self.work / 'hall.log'}")
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz", timeout=1) as r:
                     if r.status == 200:
@@ -121,6 +123,18 @@ def _read_body(sock: socket.socket, buf: bytearray, n: int) -> bytes:
     body = bytes(buf[:n])
     del buf[:n]
     return body
+
+
+def _idle_until_request(client: socket.socket, upstream: socket.socket) -> bool:
+    """Wait for the kiosk's next request on a kept-alive connection. If the hall closes its side
+    meanwhile (it stopped), say so: the proxy then closes the kiosk's side as the hall would
+    have, instead of keeping a connection alive that no longer leads anywhere."""
+    while True:
+        ready, _, _ = select.select([client, upstream], [], [], 1.0)
+        if upstream in ready:
+            return False                        # EOF or an unasked-for byte: either way, done
+        if client in ready:
+            return True
 
 
 def _length(head: bytes) -> int:
@@ -173,6 +187,8 @@ class Proxy:
         cbuf, ubuf = bytearray(), bytearray()
         try:
             while True:
+                if not _idle_until_request(client, upstream):
+                    return                      # the hall went away: drop the kiosk's connection too
                 head = _read_head(client, cbuf)
                 if head is None:
                     return
@@ -303,6 +319,7 @@ class Outages:
 
     def __init__(self, hall: HallProcess, rng: random.Random, figures: Figures):
         self.hall, self.rng, self.figures = hall, rng, figures
+        self.failed_restarts = 0         # the run then restarts it before draining
         self._thread: threading.Thread | None = None
 
     def one(self, delay_s: float) -> None:
@@ -313,7 +330,13 @@ class Outages:
             self.figures.outages += 1
             self.figures.hall_crashes += crash
             time.sleep(self.rng.uniform(0.5, 4.0))
-            self.hall.start()
+            for attempt in range(3):     # the port may still be held for a moment (a killed hall)
+                try:
+                    self.hall.start()
+                    return
+                except RuntimeError:
+                    time.sleep(1.0)
+            self.failed_restarts += 1
         self.join()
         self._thread = threading.Thread(target=run, daemon=True, name="outage")
         self._thread.start()
