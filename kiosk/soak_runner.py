@@ -21,7 +21,6 @@ numbers, idempotency keys and the hall's application numbers only.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import logging
 import os
