@@ -177,3 +177,10 @@ def screenshot_console(hall, console, target: Path) -> None:
         page.goto(f"{hall.base_url}/console/outbox")
         page.screenshot(path=str(target), full_page=True)
         browser.close()
+
+
+def test_the_hall_words_an_unwritable_outbox_and_refused_items():
+    from hall.monitoring import assess
+    assert assess({"outbox_writable": False}) == ("red", "本机存储故障，不能受理申请")
+    assert assess({"outbox_rejected": 2, "outbox_writable": True}) == ("amber", "被退回 2 件待处理")
+    assert assess({"outbox_rejected": "2"}) == ("green", "正常")         # not a count: ignored
