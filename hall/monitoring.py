@@ -213,10 +213,32 @@ class HeartbeatWriter(BatchThread):
     def __init__(self, database: db.Database):
         super().__init__("heartbeat-writer")
         self.database = database
+        self._conn = None           # PostgreSQL: the writer thread's own connection
 
     def handle_batch(self, rows: list[dict]) -> list[list[dict]]:
-        with self.database.engine.begin() as conn:
-            return record_heartbeats(conn, rows)
+        if self.database.backend != "postgresql":
+            with self.database.engine.begin() as conn:
+                return record_heartbeats(conn, rows)
+        # PostgreSQL: the writer keeps one connection for itself. Taking one from the pool per
+        # batch cost a pre-ping each time (SELECT 1 in autocommit: a round trip and a transaction
+        # of its own), as many as the batches' own commits at low rates (bench_hall_cluster.py,
+        # docs/scale.md). A connection that fails is dropped; the next batch takes a fresh one.
+        conn = self._conn
+        if conn is None or conn.closed or conn.invalidated:
+            conn = self._conn = self.database.engine.connect()
+        try:
+            with conn.begin():
+                return record_heartbeats(conn, rows)
+        except Exception:
+            self._conn = None
+            conn.close()
+            raise
+
+    def stop(self, timeout: float = 10.0) -> None:
+        super().stop(timeout)
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            conn.close()
 
 
 def ack_command(s: Session, c: db.Command) -> None:
