@@ -268,7 +268,7 @@ def test_images_go_after_their_application_with_its_number(mrig, card):
     assert {d["id"]: d["disposition"] for d in app.materials} == {
         "sqb": "window", "yyzz": "exempt", "htxy": "attached", "wts": "attached", "signature": "attached"}
     # the receipt names what to bring to the window
-    text = c._receipt.plain_text() if c._receipt else ""
+    text = c._printing.receipt.plain_text() if c._printing.receipt else ""
     assert "请携带以下材料到窗口补交：" in text and "1. 申请表" in text
     # images leave the disk once the hall has them
     assert outbox._db.execute("SELECT count(*) FROM outbox WHERE payload IS NOT NULL").fetchone() == (0,)
