@@ -205,27 +205,25 @@ def candidate_steps() -> dict[str, Step]:
     return {s.name: s for s in steps}
 
 
-# The camera's cascade, cheapest first. Members and order are measured (docs/scanning.md,
-# `make bench`): each wins codes the others miss, on the zxing sample set or the degradation
-# set (degrade.py), with no misread anywhere.
+# The camera's cascade, cheapest first. Members are measured (docs/scanning.md, `make bench`):
+# each wins codes the others miss -- on the degradation set (degrade.py), the zxing sample set
+# or the generated frames of tests/integration/test_scanner_generated.py -- with no misread.
 #     zxing            every frame, ~1 ms at 1280x720; also reports symbols it located but
 #                      could not decode: the gate for the heavy steps
-#     zxing/half       large, grainy codes (a photo of print, moire from a phone screen)
-#     zxing/centre2    a code held too far away: the middle of the frame at 2x
+#     zxing/centre2    a code held too far away, or very blurred: the middle of the frame at 2x
 #     zxing/adaptive   faint codes and uneven light (smoothed, then adaptive threshold)
 #   only when locate.py found a candidate (most empty frames have none), on its crop:
 #     crop/lowpass     moire bands from a phone screen
-#     crop/stretch-*   foreshortening of a tilted code, along each axis
-#     crop/upscale     small codes, cheaply (Lanczos + unsharp)
-#     crop/clahe       glare and shadow within the code
+#     crop/stretch-x   foreshortening of a tilted code
 #     crop/deblur      motion blur, estimated from the crop and undone
 #     crop/superres    small codes, WeChat's super-resolution network
 #   and on the whole frame:
 #     zbar/half        a second detector: codes whose finder patterns zxing-cpp misses
 #     wechat           WeChat's CNN detector (opencv-contrib + assets/wechat_qrcode)
-DEFAULT_STEPS = ("zxing", "zxing/half", "zxing/centre2", "zxing/adaptive", "crop/lowpass",
-                 "crop/stretch-x", "crop/stretch-y", "crop/upscale", "crop/clahe", "crop/deblur",
-                 "crop/superres", "zbar/half", "wechat")
+# Measured and left out (no read the others miss): zxing/half, crop/stretch-y, crop/upscale,
+# crop/clahe, crop/lowpass-wide, crop/adaptive, crop/closed, crop/zbar, zbar on the whole frame.
+DEFAULT_STEPS = ("zxing", "zxing/centre2", "zxing/adaptive", "crop/lowpass", "crop/stretch-x",
+                 "crop/deblur", "crop/superres", "zbar/half", "wechat")
 
 
 def default_steps(names: Sequence[str] = DEFAULT_STEPS) -> list[Step]:
