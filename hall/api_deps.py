@@ -142,17 +142,15 @@ def _settle(results) -> None:
 
 
 class TerminalTokens:
-    """sha256(token) -> terminal id for the tokens in use, held in memory and checked against
-    the database every REFRESH_S seconds (hall.app's lifespan calls `start`): each check reads
-    the hashes of the enrolled, unrevoked terminals and keeps the entries still among them. A
+    """sha256(token) -> terminal id for every enrolled, unrevoked terminal, held in memory and
+    read again from the database every REFRESH_S seconds (hall.app's lifespan calls `start`). A
     revoked or replaced token therefore stops working within about REFRESH_S, in every worker
     process, whoever revoked it (console, `hall terminal revoke`, SQL).
 
-    A token not in the table (first use since start, or since it was dropped) is looked up in
-    the database, so a revocation of a token not in use, and a new enrolment, take effect at
-    once; unknown tokens are never remembered. Look-ups go through one BatchThread: after a
-    restart all 10,000 terminals arrive unknown within 15 s, and one query per batch on one
-    connection beat a query per request on the thread pool (which also churned connections).
+    A token not in the table (enrolled since the last read, or the table is not fresh) is
+    looked up in the database, so a new enrolment takes effect at once; unknown tokens are never
+    remembered. Look-ups go through one BatchThread: one query per batch on one connection beat a
+    query per request on the thread pool (which also churned connections).
     Should the checks stop (database away, an app run without its lifespan), the table goes
     stale after STALE_S and every request is looked up again: never an old answer kept for long.
 
@@ -199,18 +197,20 @@ class TerminalTokens:
         started = time.monotonic()
         # The DBAPI cursor directly: SQLAlchemy's Row objects made this check cost 10 ms of CPU
         # a second at 10,000 terminals, more than anything else the hall did per second.
-        # (A token hash maps to one terminal for good, so the ids need not be read again.)
+        # Every valid token is kept, not only those seen here: with several instances behind a
+        # round-robin balancer (docs/scale.md) a terminal's heartbeats visit every instance, and
+        # each would otherwise look every token up once more (measured: more database
+        # transactions than heartbeats in the first minutes at 2 and 3 instances).
         raw = self.database.engine.raw_connection()
         try:
             cur = raw.cursor()
-            cur.execute("SELECT token_sha256 FROM terminals WHERE NOT revoked")
-            valid = {row[0] for row in cur.fetchall()}
+            cur.execute("SELECT token_sha256, id FROM terminals WHERE NOT revoked")
+            valid = dict(cur.fetchall())
             cur.close()
             raw.rollback()
         finally:
             raw.close()
-        in_use = self._by_hash.copy()       # one C call: requests may add entries meanwhile
-        self._by_hash = {key: tid for key, tid in in_use.items() if key in valid}
+        self._by_hash = valid               # one assignment: requests see the old or the new table
         self._loaded_at = started
 
     def start(self) -> None:
