@@ -88,7 +88,10 @@ def main() -> int:
     ap.add_argument("--sizes", default="2000,10000",
                     help="terminals (each heartbeats every 15 s): 2,000 = 133/s, 10,000 = 667/s (default both)")
     ap.add_argument("--duration", type=float, default=20.0)
-    ap.add_argument("--warmup", type=float, default=INTERVAL_S)
+    ap.add_argument("--warmup", type=float, default=None,
+                    help="seconds of load before measuring (default: one interval per instance: the balancer "
+                         "spreads a terminal's heartbeats over the instances, and each instance looks a token up "
+                         "in the database the first time it sees it)")
     args = ap.parse_args()
     try:
         pg = TempPostgres(durable=True).start()
@@ -102,7 +105,7 @@ def main() -> int:
     try:
         for n in (int(x) for x in args.sizes.split(",")):
             for k in (int(x) for x in args.instances.split(",")):
-                r = one(pg, k, n, args.duration, args.warmup)
+                r = one(pg, k, n, args.duration, INTERVAL_S * k if args.warmup is None else args.warmup)
                 p50 = f"{r['p50_ms']:.1f}" if r["p50_ms"] is not None else "-"
                 p99 = f"{r['p99_ms']:.0f}" if r["p99_ms"] is not None else "-"
                 print(f"{r['instances']:>4}{r['terminals']:>10}{r['target_per_s']:>9.0f}{r['achieved_per_s']:>8.0f}"
