@@ -15,7 +15,7 @@ import numpy as np
 from .decoders.wechat import SUPER_RES
 from .preprocess import ORIGIN, Prepared
 
-MAX_SIDE = 160           # the network's time grows with the area; small codes have small crops
+MAX_SIDE = 84            # crops of small codes only: the network costs ~3 ms CPU per 1,000 px² (~20 ms here)
 
 
 class SuperResolution:
