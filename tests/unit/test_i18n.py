@@ -43,20 +43,26 @@ def py_keys():
 
 
 def session_messages():
-    text = (ROOT / "kiosk" / "session.py").read_text("utf-8")
-    return [("session.py", m) for m in re.findall(r'message="([^"]+)"', text)]
+    found = []
+    for p in sorted((ROOT / "kiosk" / "session").glob("*.py")):      # the state machine's package
+        found += [(p.name, m) for m in re.findall(r'message="([^"]+)"', p.read_text("utf-8"))]
+    return found
 
 
 def controller_messages():
-    """Plain string constants with hanzi in the controller (messages it puts on screen)."""
-    tree = ast.parse((ROOT / "kiosk" / "controller.py").read_text("utf-8"))
-    skip = set()
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.JoinedStr, ast.Expr)):        # f-strings and docstrings
-            skip.update(id(n) for n in ast.walk(node))
-    return [("controller.py", n.value) for n in ast.walk(tree)
-            if isinstance(n, ast.Constant) and isinstance(n.value, str) and id(n) not in skip
-            and re.search(r"[\u4e00-\u9fff]", n.value)]
+    """Plain string constants with hanzi in the controller and its use cases (messages they put
+    on screen)."""
+    found = []
+    for p in [ROOT / "kiosk" / "controller.py", *sorted((ROOT / "kiosk" / "usecases").glob("*.py"))]:
+        tree = ast.parse(p.read_text("utf-8"))
+        skip = set()
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.JoinedStr, ast.Expr)):        # f-strings and docstrings
+                skip.update(id(n) for n in ast.walk(node))
+        found += [(p.name, n.value) for n in ast.walk(tree)
+                  if isinstance(n, ast.Constant) and isinstance(n.value, str) and id(n) not in skip
+                  and re.search(r"[\u4e00-\u9fff]", n.value)]
+    return found
 
 
 def test_every_ui_string_has_english():
