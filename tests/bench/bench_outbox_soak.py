@@ -10,7 +10,7 @@ import dataclasses
 import json
 import os
 import sys
-import tempfile
+import shutil
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
@@ -24,9 +24,12 @@ def main() -> int:
     p.add_argument("--outages", type=int, default=50)
     p.add_argument("--seed", type=int, default=1)
     args = p.parse_args()
-    with tempfile.TemporaryDirectory(prefix="outbox-soak-") as tmp:
-        fig = run_soak(Path(tmp), kills=args.kills, outages=args.outages, seed=args.seed)
-        load = os.getloadavg()
+    # Kept (logs, both databases) for a look after a failure; not under /tmp, which other
+    # jobs on a shared machine may clean while the soak runs.
+    work = Path(__file__).resolve().parents[2] / "test-out" / "outbox-soak"
+    shutil.rmtree(work, ignore_errors=True)
+    fig = run_soak(work, kills=args.kills, outages=args.outages, seed=args.seed)
+    load = os.getloadavg()
     out = dataclasses.asdict(fig)
     out["total_kills"] = fig.total_kills
     out["loadavg"] = [round(x, 2) for x in load]
