@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
@@ -73,7 +74,11 @@ def test_revoked_token_is_refused(hall):
         s.execute(update(hall_db.Terminal).where(hall_db.Terminal.id == hall.terminal_id).values(revoked=True))
         s.commit()
     d.dispose()
-    r = requests.get(f"{hall.base_url}/api/v1/catalog", headers=hall.headers, timeout=TIMEOUT)
+    # Every hall process re-reads the valid tokens each TerminalTokens.REFRESH_S (1 s): refused by then.
+    deadline = time.monotonic() + 2.5
+    while (r := requests.get(f"{hall.base_url}/api/v1/catalog", headers=hall.headers, timeout=TIMEOUT)).status_code == 200 \
+            and time.monotonic() < deadline:
+        time.sleep(0.1)
     assert r.status_code == 401 and r.json() == {"detail": "unauthorized"}
 
 
