@@ -195,6 +195,9 @@ def test_three_instances_behind_nginx_one_killed_mid_load(pg_url, tmp_path):
     with cluster:
         ports = {f"127.0.0.1:{i.port}": i.index for i in cluster.instances}
         assert cluster.nginx.check().returncode == 0
+        # Prometheus scrapes the instances themselves; through the balancer /metrics is not served.
+        assert requests.get(f"{cluster.base_url}/metrics", verify=ca, timeout=10).status_code == 404
+        assert requests.get(f"{cluster.instances[1].base_url}/metrics", timeout=10).status_code == 200
 
         # Console: log in (through nginx) and go on; the requests land on every instance.
         console = Console(cluster.base_url)
