@@ -2,7 +2,7 @@
 
 The core (session, controller, use cases) talks only to these protocols. Adapters live in
 drivers/ (hardware and simulators) and kiosk/platform.py + kiosk/outbox.py (hall, queue);
-tests inject fakes at the one composition root, kiosk/app.py.
+tests inject fakes at the one composition root, terminal/app.py.
 """
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Kivy settings that keep a person inside the kiosk. Kivy reads them when the window is created,
-so `configure()` runs before the first `kivy.core.window` import (kiosk/cli.py `_prepare_kivy`).
+so `configure()` runs before the first `kivy.core.window` import (terminal/cli.py `_prepare_kivy`).
 
 What each one stops (tested by tests/e2e/test_escape_kiosk.py under a real X server):
 - exit_on_escape = 0: Kivy's default quits on Escape.

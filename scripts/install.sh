@@ -195,7 +195,7 @@ fi
 # ---- /opt/bianmin: the program ---------------------------------------------------------------------
 # Only what a terminal runs: no tests, no venv of the source tree, no demo output. From git's list
 # of files when the source is a checkout, so a stray local file is never shipped.
-PARTS="kiosk drivers screens hall assets config docs systemd scripts deploy pyproject.toml constraints.txt README.md LICENSE"
+PARTS="kiosk terminal drivers screens hall assets config docs systemd scripts deploy pyproject.toml constraints.txt README.md LICENSE"
 say "program: $APP"
 stage="$R$APP.new"
 rm -rf "$stage"; mkdir -p "$stage"
@@ -247,7 +247,7 @@ if [ "$DO_PIP" -eq 1 ]; then
     say "venv: up to date"
   fi
   # Byte-compile the new tree: at run time /opt is read-only to the service (ProtectSystem=strict).
-  "$venv/bin/python" -m compileall -q "$R$APP/kiosk" "$R$APP/drivers" "$R$APP/screens" "$R$APP/hall" >/dev/null
+  "$venv/bin/python" -m compileall -q "$R$APP/kiosk" "$R$APP/terminal" "$R$APP/drivers" "$R$APP/screens" "$R$APP/hall" >/dev/null
   chown -R 0:0 "$venv"
 fi
 
@@ -391,7 +391,7 @@ PY
   if [ "$DO_DOCTOR" -eq 1 ]; then
     say "kiosk doctor"
     py=${DOCTOR_PYTHON:-$R$APP/.venv/bin/python}
-    if (cd "$R$APP" && "$py" -m kiosk.doctor --config "$R$CONFIG" --root "$ROOT"); then
+    if (cd "$R$APP" && "$py" -m terminal.doctor --config "$R$CONFIG" --root "$ROOT"); then
       echo "kiosk doctor: all checks passed"
     else
       echo "kiosk doctor found problems: fix the [FAIL] lines above, then run" \

@@ -18,7 +18,7 @@ def one_run(out: Path) -> dict:
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
     env["SDL_VIDEODRIVER"] = "offscreen"
     t0 = time.monotonic()
-    proc = subprocess.run([sys.executable, "-m", "kiosk.cli", "demo", "--autopilot", "--out", str(out)],
+    proc = subprocess.run([sys.executable, "-m", "terminal.cli", "demo", "--autopilot", "--out", str(out)],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     wall = time.monotonic() - t0
     if proc.returncode != 0:

@@ -29,7 +29,7 @@ def demo(out: Path, *args: str, samples: list | None = None) -> tuple[dict, floa
     env["SDL_VIDEODRIVER"] = "offscreen"
     started = time.time()
     with tempfile.TemporaryFile("w+") as err:
-        proc = subprocess.Popen([sys.executable, "-m", "kiosk.cli", "demo", "--autopilot", "--out", str(out), *args],
+        proc = subprocess.Popen([sys.executable, "-m", "terminal.cli", "demo", "--autopilot", "--out", str(out), *args],
                                 cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=err, text=True)
         stop = threading.Event()
 

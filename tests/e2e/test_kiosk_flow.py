@@ -36,7 +36,7 @@ def run_demo(scenario: str, *extra: str) -> Path:
         shutil.rmtree(out)
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
     env.update(SDL_VIDEODRIVER="offscreen", KIVY_HOME=str(out / ".kivy"))
-    proc = subprocess.run([sys.executable, "-m", "kiosk.cli", "demo", "--autopilot", "--out", str(out),
+    proc = subprocess.run([sys.executable, "-m", "terminal.cli", "demo", "--autopilot", "--out", str(out),
                            "--scenario", scenario, *extra], cwd=ROOT, env=env, capture_output=True, text=True,
                           timeout=240)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-5000:]

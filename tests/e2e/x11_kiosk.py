@@ -99,7 +99,7 @@ def start_kiosk(config: Path, display: str | None, log: Path, extra_env: dict | 
     if display:
         env["DISPLAY"] = display
     env.update(extra_env or {})
-    return subprocess.Popen([sys.executable, "-m", "kiosk.cli", "--config", str(config), "run"], cwd=ROOT,
+    return subprocess.Popen([sys.executable, "-m", "terminal.cli", "--config", str(config), "run"], cwd=ROOT,
                             env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
 
 

@@ -1,7 +1,7 @@
 """Devices coming and going (issue #12): the rig behind test_device_churn.py and
 tests/bench/bench_device_churn.py.
 
-The real kiosk composition (kiosk.app.build_runtime: reader thread, scanner, printer driver,
+The real kiosk composition (terminal.app.build_runtime: reader thread, scanner, printer driver,
 controller, health monitor, outbox) against real other ends:
 
     ID card reader   SerialIdCardReader <- pty -> SamSimulator (GA 467), port = a symlink the
@@ -38,7 +38,7 @@ from drivers.scanner.simulator import SimulatedSerialScanner
 from hall import db as hall_db
 from hall.embedded import EmbeddedHall
 from kiosk import session as S
-from kiosk.app import build_runtime
+from terminal.app import build_runtime
 from kiosk.config import (HallConfig, IdCardConfig, KioskConfig, PrinterConfig, ScannerConfig,
                           StorageConfig, TerminalConfig)
 from kiosk.domain.application_no import make_application_no

@@ -28,8 +28,8 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 import drivers.idcard.simulator as simulator  # noqa: E402
-import kiosk.app  # noqa: E402
-import kiosk.cli  # noqa: E402
+import terminal.app  # noqa: E402
+import terminal.cli  # noqa: E402
 import kiosk.domain.form as form  # noqa: E402
 from tests.integration.privacy_scan import PLANTED_CARD, PLANTED_PHONE  # noqa: E402
 
@@ -37,12 +37,12 @@ OUT = Path(sys.argv[1]).resolve()
 VISITS = int(sys.argv[2])
 runtimes = []
 
-simulator.SAMPLE_CARD = PLANTED_CARD             # kiosk.cli._demo imports it when it runs
+simulator.SAMPLE_CARD = PLANTED_CARD             # terminal.cli._demo imports it when it runs
 
 _example_value = form.example_value
 form.example_value = lambda f: PLANTED_PHONE if f.type == "phone" else _example_value(f)
 
-_build_runtime = kiosk.app.build_runtime
+_build_runtime = terminal.app.build_runtime
 
 
 def build_runtime(cfg, out_dir):
@@ -51,7 +51,7 @@ def build_runtime(cfg, out_dir):
     return runtime
 
 
-kiosk.app.build_runtime = build_runtime
+terminal.app.build_runtime = build_runtime
 
 
 def patch_autopilot() -> None:
@@ -143,7 +143,7 @@ def after_visits(pilot) -> dict:
             "a4_message": a4_message}
 
 
-_prepare_kivy = kiosk.cli._prepare_kivy
+_prepare_kivy = terminal.cli._prepare_kivy
 
 
 def prepare_kivy(kivy_home, cfg):
@@ -151,17 +151,17 @@ def prepare_kivy(kivy_home, cfg):
     patch_autopilot()
 
 
-kiosk.cli._prepare_kivy = prepare_kivy
+terminal.cli._prepare_kivy = prepare_kivy
 
 if __name__ == "__main__":
     import logging
     import os
 
     # PRIVACY_LOG_LEVEL=DEBUG: the journal as a technician who turned on debugging would have it
-    # (urllib3 then logs every request line). kiosk.cli's own basicConfig(INFO) is then a no-op.
+    # (urllib3 then logs every request line). terminal.cli's own basicConfig(INFO) is then a no-op.
     level = os.environ.get("PRIVACY_LOG_LEVEL", "INFO")
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    code = kiosk.cli.main(["demo", "--autopilot", "--scenario", "soak", "--sessions", str(VISITS), "--out", str(OUT)])
+    code = terminal.cli.main(["demo", "--autopilot", "--scenario", "soak", "--sessions", str(VISITS), "--out", str(OUT)])
     summary = json.loads((OUT / "autopilot.json").read_text("utf-8")) if (OUT / "autopilot.json").exists() else {}
     print(json.dumps({"code": code, "sessions": summary.get("sessions"), "after_visits": summary.get("after_visits"),
                       "outbox_pending_at_end": summary.get("outbox_pending_at_end"), "visits_abandoned": summary.get("visits_abandoned", 0),

@@ -97,7 +97,7 @@ def test_receipt_carries_the_halls_time_when_the_clock_is_off(sqlite_hall, tmp_p
     beat(client)                                   # measured against the real hall
     fake = FakeHall(matter)                        # the visit itself needs no hall
     outbox = SqliteOutbox(tmp_path / "outbox.sqlite3", hall_time)
-    from kiosk.app import send_outbox_item
+    from kiosk.delivery import send_outbox_item
     sender = OutboxSender(outbox, lambda item: send_outbox_item(fake, outbox, item))
     printer = FakePrinter()
     c = Controller(ControllerSettings("T-1", "测试服务中心", S.Timeouts(60, 15, 30), tick_s=0.05),

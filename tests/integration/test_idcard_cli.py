@@ -11,7 +11,7 @@ import pytest
 from drivers.idcard import ga467
 from drivers.idcard.fixtures import SAMPLE_CARDS
 from drivers.idcard.ga467 import Sw3
-from kiosk.cli import main
+from terminal.cli import main
 from tests.integration.test_idcard_reader_pty import sim  # noqa: F401
 
 REPO = Path(__file__).resolve().parents[2]
@@ -26,7 +26,7 @@ def run_cli(*args: str) -> list[str]:
 
 def test_json_of_a_resident_card_in_a_real_process(sim):
     sim.place_card(SAMPLE_CARDS["resident"])
-    proc = subprocess.run([sys.executable, "-m", "kiosk.cli",
+    proc = subprocess.run([sys.executable, "-m", "terminal.cli",
                            *run_cli("--port", sim.path, "--json", "--timeout", "5")],
                           cwd=REPO, capture_output=True, text=True, timeout=20)
     assert proc.returncode == 0, proc.stderr

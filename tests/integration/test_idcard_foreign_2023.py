@@ -19,7 +19,7 @@ from drivers.idcard.card_text import encode_card_text
 from drivers.idcard.fixtures import FOREIGN_2023_CARD, HMT_CARD
 from drivers.idcard.reader import SerialIdCardReader
 from drivers.idcard.simulator import CardLatency, SamSimulator
-from kiosk.cli import main
+from terminal.cli import main
 from kiosk.domain.identity import FOREIGN_2023, ric_check_symbol
 
 FAST_CARD = CardLatency(find=0.001, select=0.001, read=0.005)

@@ -27,7 +27,7 @@ INSTALL = ROOT / "scripts" / "install.sh"
 UNINSTALL = ROOT / "scripts" / "uninstall.sh"
 TOKEN = "Zm9vYmFyLWJhei0xMjM0NTY3ODkwLWFiY2RlZg"
 STATE = "var/lib/bianmin-kiosk"
-PARTS = ("kiosk", "drivers", "screens", "hall", "assets", "config", "docs", "systemd", "scripts", "deploy",
+PARTS = ("kiosk", "terminal", "drivers", "screens", "hall", "assets", "config", "docs", "systemd", "scripts", "deploy",
          "pyproject.toml", "constraints.txt", "README.md", "LICENSE")
 
 

@@ -25,22 +25,22 @@ def test_real_venv_build_and_rerun(tmp_path):
 
     # The installed program, not this checkout: run from / so the source tree is not on sys.path.
     probe = run([str(venv / "bin/python"), "-c",
-                 "import kiosk.doctor, hall, kivy, serial, cv2, escpos, zxingcpp\n"
+                 "import terminal.doctor, hall, kivy, serial, cv2, escpos, zxingcpp\n"
                  "from kiosk.version import app_version\n"
-                 "print(kiosk.doctor.__file__, kiosk.doctor.FONT.is_file(), app_version())"], cwd="/")
+                 "print(terminal.doctor.__file__, terminal.doctor.FONT.is_file(), app_version())"], cwd="/")
     assert probe.returncode == 0, probe.stderr[-2000:]
     where, font, version = probe.stdout.split()
-    assert Path(where) == root / "opt/bianmin/kiosk/doctor.py" and font == "True"
+    assert Path(where) == root / "opt/bianmin/terminal/doctor.py" and font == "True"
     assert version != "unknown"
     cli = run([str(venv / "bin/kiosk"), "--config", str(root / "etc/bianmin/kiosk.toml"), "doctor",
                "--root", str(root)], cwd="/")
     assert "[ OK ] 数据目录 /var/lib/bianmin-kiosk" in cli.stdout, cli.stdout + cli.stderr
     # Byte-compiled at install: /opt is read-only to the service (ProtectSystem=strict).
-    assert list((root / "opt/bianmin/kiosk/__pycache__").glob("doctor.*.pyc"))
+    assert list((root / "opt/bianmin/terminal/__pycache__").glob("doctor.*.pyc"))
 
     stamp = (venv / ".install-stamp").read_text()
     again = run(["bash", str(INSTALL), "--root", str(root)])
     assert again.returncode == 0, again.stderr[-3000:]
     assert "venv: up to date" in again.stdout and "pip install" not in again.stdout
     assert (venv / ".install-stamp").read_text() == stamp
-    assert list((root / "opt/bianmin/kiosk/__pycache__").glob("doctor.*.pyc")), "the new tree is compiled too"
+    assert list((root / "opt/bianmin/terminal/__pycache__").glob("doctor.*.pyc")), "the new tree is compiled too"

@@ -52,7 +52,7 @@ def unit(tmp: Path, display: str, config: Path, *extra: str) -> str:
     # state directory (ProtectSystem=strict makes /var/tmp and the checkout read-only).
     return "\n".join(["[Unit]", "Description=kiosk in its sandbox", "DefaultDependencies=no", "", "[Service]",
                       *sandbox_lines(), *extra,
-                      f"ExecStart={sys.executable} -m kiosk.cli --config {config} run",
+                      f"ExecStart={sys.executable} -m terminal.cli --config {config} run",
                       f"WorkingDirectory={ROOT}",
                       f"Environment=DISPLAY={display} KIVY_HOME={tmp}/data/.kivy",
                       f"BindPaths={tmp}",

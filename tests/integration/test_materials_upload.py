@@ -12,7 +12,7 @@ import requests
 from sqlalchemy import select
 
 from hall import db as hall_db
-from kiosk.app import send_outbox_item
+from kiosk.delivery import send_outbox_item
 from kiosk.clock import SystemClock
 from kiosk.controller import material_key, material_payload
 from kiosk.domain import materials as M

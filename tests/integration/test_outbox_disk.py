@@ -26,13 +26,13 @@ from sqlalchemy import func, select
 from drivers.idcard.simulator import SAMPLE_CARD
 from hall import db as hall_db
 from kiosk import session as S
-from kiosk.app import send_outbox_item
+from kiosk.delivery import send_outbox_item
 from kiosk.clock import SystemClock
 from kiosk.controller import STORAGE_FAILED, Controller, ControllerSettings
 from kiosk.outbox import OutboxFull, OutboxSender, SqliteOutbox
 from kiosk.platform import HallHttpClient
 from kiosk.ports import DeviceStatus, PrintResult
-from kiosk.soak_runner import SIGNATURE, VALUES
+from terminal.soak_runner import SIGNATURE, VALUES
 from screens.i18n import tr
 from tests.integration.test_materials_upload import enqueue, stored
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from hall import db as hall_db
 from kiosk import session as S
-from kiosk.app import outbox_report
+from kiosk.delivery import outbox_report
 from kiosk.clock import SystemClock
 from kiosk.controller import Controller, ControllerSettings, EnterPin, HandOverRejected, RetryRejected
 from kiosk.health import HealthMonitor

@@ -30,7 +30,7 @@ from hall import db as hall_db
 from hall.app import create_app
 from hall.embedded import EmbeddedHall
 from kiosk import session as S
-from kiosk.app import send_outbox_item
+from kiosk.delivery import send_outbox_item
 from kiosk.clock import SystemClock
 from kiosk.config import ConfigError, hall_tls, load_config
 from kiosk.controller import Controller, ControllerSettings

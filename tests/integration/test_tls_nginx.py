@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from kiosk.app import send_outbox_item
+from kiosk.delivery import send_outbox_item
 from kiosk.clock import HallTime, SystemClock
 from kiosk.config import hall_tls
 from kiosk.controller import material_key, material_payload

@@ -139,7 +139,7 @@ def test_crashes_come_back_to_the_attract_screen(tmp_path):
     supervision = kiosk_service_supervision()
     x = Xvfb()
     cfg = kiosk_config(tmp_path, hall_url="http://127.0.0.1:9")
-    exec_start = f"{sys.executable} -m kiosk.cli --config {cfg} run"
+    exec_start = f"{sys.executable} -m terminal.cli --config {cfg} run"
     units = {"kiosk.service": unit_text(supervision, exec_start, tmp_path, x.display)}
     results = {"supervision": supervision, "crashes": []}
     screen = None

@@ -23,8 +23,8 @@ sys.path.insert(0, str(ROOT))
 
 
 def main(config: str, hang: str, after_s: float, stall_s: float) -> int:
-    from kiosk.app import build_runtime
-    from kiosk.cli import _prepare_kivy
+    from terminal.app import build_runtime
+    from terminal.cli import _prepare_kivy
     from kiosk.config import load_config
     from kiosk.controller import ReloadCatalog
 

@@ -6,7 +6,7 @@ between them that the driver controls, and SIGKILL at chosen and random points.
             one and can be armed to kill the kiosk (a) before forwarding an application/material
             request, (b) half-way through its body, or (c) after the hall has answered but before
             the reply is passed on — the hall committed, the kiosk never heard.
-    kiosk:  `python -m kiosk.soak_runner` (kiosk/soak_runner.py): the production runtime with
+    kiosk:  `python -m terminal.soak_runner` (terminal/soak_runner.py): the production runtime with
             simulated devices, walked through visits; it prints what the screen showed.
 
 After the last kill the kiosk is started once more to drain its outbox, then the hall's database
@@ -243,7 +243,7 @@ class KioskProcess:
 
     def start(self, *args: str) -> None:
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        self.proc = subprocess.Popen([PY, "-m", "kiosk.soak_runner", "--config", str(self.config), *args], cwd=REPO,
+        self.proc = subprocess.Popen([PY, "-m", "terminal.soak_runner", "--config", str(self.config), *args], cwd=REPO,
                                      stdout=subprocess.PIPE, stderr=self.stderr, env=env, text=True)
         threading.Thread(target=self._read, args=(self.proc,), daemon=True).start()
 

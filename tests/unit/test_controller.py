@@ -98,7 +98,7 @@ def rig(tmp_path, matter):
     hall = FakeHall(matter)
     outbox = SqliteOutbox(tmp_path / "outbox.sqlite3", clock)
 
-    from kiosk.app import send_outbox_item
+    from kiosk.delivery import send_outbox_item
     sender = OutboxSender(outbox, lambda item: send_outbox_item(hall, outbox, item))
     printer = FakePrinter()
     c = Controller(ControllerSettings("T-1", "测试服务中心", S.Timeouts(60, 15, 30), tick_s=0.05),

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from kiosk import doctor
+from terminal import doctor
 from kiosk.config import KioskConfig, load_config
-from kiosk.doctor import Host, Verdict, run_doctor
+from terminal.doctor import Host, Verdict, run_doctor
 
 ROOT = Path(__file__).resolve().parents[2]
 RULES = ROOT / "systemd" / "99-bianmin-kiosk.rules"

@@ -177,7 +177,7 @@ def mrig(tmp_path, matter4):
     clock = FakeClock()
     hall = MaterialHall(matter4)
     outbox = SqliteOutbox(tmp_path / "outbox.sqlite3", clock)
-    from kiosk.app import send_outbox_item
+    from kiosk.delivery import send_outbox_item
     sender = OutboxSender(outbox, lambda item: send_outbox_item(hall, outbox, item), min_backoff_s=0.05,
                           max_backoff_s=0.1)
     camera = FakeCamera()
@@ -284,7 +284,7 @@ def test_hall_down_images_wait_for_the_application_across_a_restart(tmp_path, mr
     key = items[0].key
     assert {i.key for i in items[1:]} == {material_key(key, m) for m in ("htxy", "wts", "signature")}
     # a restart: a new outbox and sender on the same file; the hall is back
-    from kiosk.app import send_outbox_item
+    from kiosk.delivery import send_outbox_item
     outbox2 = SqliteOutbox(tmp_path / "outbox.sqlite3", FakeClock())
     hall.down = False
     sent = []
@@ -297,7 +297,7 @@ def test_hall_down_images_wait_for_the_application_across_a_restart(tmp_path, mr
 
 
 def test_an_image_never_goes_before_its_application(tmp_path):
-    from kiosk.app import send_outbox_item
+    from kiosk.delivery import send_outbox_item
     from kiosk.controller import material_payload
     clock = FakeClock()
     outbox = SqliteOutbox(tmp_path / "o.sqlite3", clock)
@@ -317,7 +317,7 @@ def test_an_image_never_goes_before_its_application(tmp_path):
 
 @pytest.mark.parametrize("status", [404, 409])
 def test_refused_image_is_rejected_not_retried_for_ever(tmp_path, status, caplog):
-    from kiosk.app import send_outbox_item
+    from kiosk.delivery import send_outbox_item
     from kiosk.controller import material_payload
     outbox = SqliteOutbox(tmp_path / "o.sqlite3", FakeClock())
     outbox.enqueue("k1", "application", {})
@@ -332,7 +332,7 @@ def test_refused_image_is_rejected_not_retried_for_ever(tmp_path, status, caplog
 
 
 def test_image_of_a_refused_application_is_rejected(tmp_path):
-    from kiosk.app import send_outbox_item
+    from kiosk.delivery import send_outbox_item
     from kiosk.controller import material_payload
     outbox = SqliteOutbox(tmp_path / "o.sqlite3", FakeClock())
     outbox.enqueue("k1", "application", {})

@@ -1,4 +1,4 @@
-"""`kiosk device print` / `printer-status`, called the way kiosk/cli.py calls them."""
+"""`kiosk device print` / `printer-status`, called the way terminal/cli.py calls them."""
 import argparse
 import json
 

@@ -1,4 +1,4 @@
-"""`python -m kiosk.soak_runner`: the real kiosk process, headless, walked through visits by the
+"""`python -m terminal.soak_runner`: the real kiosk process, headless, walked through visits by the
 same session events the screens post — for the crash and outage soak (tests/soak/driver.py).
 
 Everything below the screens is the production code: build_runtime() with the simulated
@@ -156,7 +156,7 @@ def drain(runtime, timeout_s: float) -> int:
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="kiosk.soak_runner")
+    p = argparse.ArgumentParser(prog="terminal.soak_runner")
     p.add_argument("--config", required=True)
     p.add_argument("--first-visit", type=int, default=1)
     p.add_argument("--visits", type=int, default=1000, help="then idle until killed")
@@ -170,7 +170,7 @@ def main(argv=None) -> int:
     cfg = load_config(args.config)
     from drivers.idcard.simulator import SAMPLE_CARD
     from drivers.scanner.sample_document import document
-    from kiosk.app import build_runtime
+    from terminal.app import build_runtime
     data_dir = Path(cfg.storage.data_dir)
     runtime = build_runtime(cfg, out_dir=data_dir / "out")
     runtime.sender._min = 0.2             # retry fast after an outage (production: 1 s doubling)

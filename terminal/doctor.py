@@ -166,7 +166,7 @@ def _hall(cfg, host: Host) -> Verdict:
     from kiosk.platform import HallHttpClient
     from kiosk.ports import HallRejected, HallUnavailable
     from kiosk.tls import HallTls
-    # The same trust as the app (kiosk/app.py): the hall's CA file and/or pins from kiosk.toml.
+    # The same trust as the app (terminal/app.py): the hall's CA file and/or pins from kiosk.toml.
     ca_file = str(host.path(cfg.hall.ca_file)) if cfg.hall.ca_file else ""
     client = HallHttpClient(cfg.hall.url, cfg.hall.token, cfg.terminal.id, host.path(cfg.storage.data_dir),
                             cfg.hall.connect_timeout_s, cfg.hall.read_timeout_s,
@@ -420,7 +420,7 @@ def _group_name(gid: int) -> str:
 
 
 def main(argv=None) -> int:
-    """`python -m kiosk.doctor --config FILE [--root DIR] [--user NAME]` (what install.sh --root runs)."""
+    """`python -m terminal.doctor --config FILE [--root DIR] [--user NAME]` (what install.sh --root runs)."""
     import argparse
     from kiosk.config import ConfigError, load_config
     p = argparse.ArgumentParser(prog="kiosk-doctor", description=__doc__.splitlines()[0])

@@ -1,11 +1,12 @@
 """Composition root: config -> drivers -> outbox, hall client -> controller -> (UI).
 
+It lives outside kiosk/ (the core imports no driver, screen or hall module).
+
 The only place that knows which adapters are used; tests build the same Runtime with their own
 config (simulators, a hall on 127.0.0.1) — or inject fakes through `Runtime.__init__`.
 """
 from __future__ import annotations
 
-import base64
 import logging
 import os
 from dataclasses import dataclass
@@ -16,12 +17,10 @@ from drivers.factory import (Simulators, build_idcard, build_printer, build_repo
 from kiosk.clock import HallTime, SystemClock
 from kiosk.config import KioskConfig, hall_tls
 from kiosk.controller import CodeScanned, Controller, ControllerSettings, DeviceChanged
-from kiosk.domain.application import Application
-from kiosk import rejected
+from kiosk.delivery import outbox_report, send_outbox_item
 from kiosk.health import HealthMonitor
-from kiosk.outbox import NotYet, OutboxSender, SqliteOutbox
+from kiosk.outbox import OutboxSender, SqliteOutbox
 from kiosk.platform import HallHttpClient
-from kiosk.ports import HallRejected
 from kiosk.session import CardProblem, CardRead, Timeouts
 from kiosk.watchdog import CONTROLLER_STALL_S, UI_STALL_S, Liveness, Supervisor
 
@@ -132,48 +131,3 @@ def build_runtime(cfg: KioskConfig, out_dir: Path) -> Runtime:
                            outbox_report=lambda: outbox_report(outbox))
     return Runtime(cfg, controller, reader, printer, client, outbox, sender, health, scanner, sims, embedded,
                    liveness=liveness, supervisor=Supervisor.from_environment(liveness))
-
-
-
-def outbox_report(outbox: SqliteOutbox) -> dict:
-    """What the heartbeat says of the outbox beyond its backlog: refused items (no personal
-    data) and whether the disk still takes writes."""
-    return {**rejected.heartbeat_fields(outbox.rejected_rows()), "outbox_writable": outbox.writable}
-
-
-def send_outbox_item(client: HallHttpClient, outbox: SqliteOutbox, item) -> dict:
-    """One outbox item to the hall, by kind. Raises HallUnavailable / HallRejected like the client."""
-    if item.kind == "application":
-        result = client.submit(Application.from_json(item.payload), item.key)
-        return {"application_no": result.application_no, "status": result.status}
-    if item.kind == "evaluation":
-        body = dict(item.payload)
-        key = body.pop("application_key", "")
-        if body.get("application_no") is None and key:
-            sent = outbox.result(key)
-            if sent is None and outbox.state_of(key) == "pending":
-                # the rated application is still queued: rate it once the hall has numbered it
-                raise NotYet("the rated application is not delivered yet")
-            body["application_no"] = sent["application_no"] if sent else None
-        return client.evaluate(body, item.key)
-    if item.kind == "material":
-        return _send_material(client, outbox, item)
-    raise HallRejected(0, f"unknown outbox item kind {item.kind!r}")
-
-
-def _send_material(client: HallHttpClient, outbox: SqliteOutbox, item) -> dict:
-    """A material image (or the signature) after its application: the hall's number comes from
-    the application item's result. While the application is still queued the image waits
-    (raised as unavailable, so the order holds across restarts and offline periods); if the
-    application was refused, the image is refused too — never retried for ever."""
-    p = item.payload
-    key = p["application_key"]
-    sent = outbox.result(key)
-    if sent is None:
-        state = outbox.state_of(key)
-        if state == "pending":
-            raise NotYet(f"material {p['material_id']}: its application is not delivered yet")
-        log.warning("material %s dropped: its application is %s", p["material_id"], state or "unknown")
-        raise HallRejected(0, f"application {state or 'unknown'}: material not sent")
-    return client.put_material(sent["application_no"], p["material_id"], p["content_type"],
-                               base64.b64decode(p["data_b64"]))

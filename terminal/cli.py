@@ -56,7 +56,7 @@ def main(argv=None) -> int:
     if args.command == "device":
         return args.func(args, cfg)
     if args.command == "doctor":
-        from kiosk.doctor import Host, run_doctor
+        from terminal.doctor import Host, run_doctor
         return run_doctor(cfg, host=Host(Path(args.root), args.user))
     if args.command == "demo":
         terminal = dataclasses.replace(
@@ -90,7 +90,7 @@ def _prepare_kivy(kivy_home: Path, cfg: KioskConfig) -> None:
 
 
 def _run(cfg: KioskConfig) -> int:
-    from kiosk.app import build_runtime
+    from terminal.app import build_runtime
     data_dir = Path(cfg.storage.data_dir)
     runtime = build_runtime(cfg, out_dir=data_dir)
     _prepare_kivy(data_dir / ".kivy", cfg)
@@ -121,8 +121,8 @@ def _demo(cfg: KioskConfig, out: Path, autopilot: bool, scenario: str, sessions:
     from drivers.idcard.fixtures import (EXPIRED_CARD, FOREIGN_2017_CARD, FOREIGN_2023_CARD, HMT_CARD,
                                          LEGAL_REP_CARD, LEGAL_REP_LICENCE)
     from drivers.idcard.simulator import SAMPLE_CARD, SAMPLE_CARD_2
-    from kiosk.app import build_runtime
-    from kiosk.devdock import DockActions
+    from terminal.app import build_runtime
+    from terminal.devdock import DockActions
     runtime = build_runtime(cfg, out_dir=out)
     last = {"no": ""}          # the newest number the hall gave: the dock "shows" its receipt QR
 
