@@ -13,7 +13,7 @@ class DoneScreen(KioskScreen):
         if o.queued:
             self.ids.title.text = tr("申请已保存，待上传")
             self.ids.number_label.text = tr("本地编号")
-            self.ids.detail.text = tr("网络暂时中断。您的申请已安全保存在本机，网络恢复后自动上报，无需再次办理。请保管好回执。")
+            self.ids.detail.text = tr("网络异常。您的申请已安全保存在本机，网络恢复后自动上报，无需再次办理。请保管好回执。")
         else:
             self.ids.title.text = tr("申请已提交")
             self.ids.number_label.text = tr("申请编号")

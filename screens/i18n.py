@@ -71,8 +71,8 @@ EN = {
     "申请编号": "Application number",
     "申请已保存，待上传": "Application saved, to be uploaded",
     "本地编号": "Local number",
-    "网络暂时中断。您的申请已安全保存在本机，网络恢复后自动上报，无需再次办理。请保管好回执。":
-        "The network is down. Your application is safely saved on this terminal and will be sent "
+    "网络异常。您的申请已安全保存在本机，网络恢复后自动上报，无需再次办理。请保管好回执。":
+        "Network error. Your application is safely saved on this terminal and will be sent "
         "automatically when the network is back; you need not apply again. Please keep the receipt.",
     "{matter}\n办理时限：{limit}。可凭回执二维码查询进度。": "{matter}\nTime limit: {limit}. Scan the receipt's QR code to follow progress.",
     "正在打印回执…": "Printing the receipt…",

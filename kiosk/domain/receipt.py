@@ -110,7 +110,7 @@ def application_receipt(*, job_id: str, hall_name: str, terminal_id: str, matter
         Separator(),
     ]
     if queued:
-        blocks += [Text("网络暂时中断，申请已安全保存在本机，网络恢复后自动上报，无需再次办理。",
+        blocks += [Text("网络异常，申请已安全保存在本机，网络恢复后自动上报，无需再次办理。",
                         bold=True)]
     else:
         blocks += [QrCode(application_no, caption="扫码查询办理进度")]

@@ -5,7 +5,7 @@ pin_sha256) exactly as a technician would.
 
 - good certificate (CA file, SPKI pin, certificate fingerprint pin): the application is delivered;
 - expired / wrong host / another CA / pin mismatch / expired with a pin: the controller says the
-  network is down (the queued outcome: "网络暂时中断…" on the done screen, the 待上传回执) and the
+  network is down (the queued outcome: "网络异常…" on the done screen, the 待上传回执) and the
   application waits in the outbox; the hall has received nothing;
 - renewing the expired certificate delivers the queued application, once;
 - nothing in the clear: an https hall redirecting to http:// — a plain HTTP listener sees no
@@ -217,9 +217,9 @@ def test_bad_certificate_queues_and_says_network_down(case, pki, hall_data, tmp_
             client.heartbeat({"app_version": "test"})
         snap, outbox, printer = submit_through_controller(client, tmp_path)
     outcome = snap.session.outcome
-    # the done screen's queued outcome: "网络暂时中断。您的申请已安全保存在本机，网络恢复后自动上报…"
+    # the done screen's queued outcome: "网络异常。您的申请已安全保存在本机，网络恢复后自动上报…"
     assert outcome.queued and outcome.application_no.startswith("DS")
-    assert printer.docs[0].title == "待上传回执" and "网络恢复后自动上报" in printer.docs[0].plain_text()
+    assert printer.docs[0].title == "待上传回执" and "网络异常" in printer.docs[0].plain_text() and "网络恢复后自动上报" in printer.docs[0].plain_text()
     kinds = [i.kind for i in outbox.pending()]
     assert kinds[0] == "application" and outbox.pending()[0].key == outcome.key
     outbox.close()
