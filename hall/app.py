@@ -27,7 +27,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
-from hall import db
+from hall import audit, db
 from hall.api_deps import TerminalAuth, TerminalTokens
 from hall.catalog_versions import CatalogService
 from hall.cluster import CatalogFollower
@@ -48,6 +48,7 @@ log = logging.getLogger("hall")
 heartbeat_log = logging.getLogger("hall.heartbeats")      # successful heartbeats' access lines (DEBUG)
 
 MAX_BODY_BYTES = 64 * 1024
+AUDIT_PRUNE_EVERY_S = 3600.0   # audit retention: rows age by days, an hourly pass is plenty
 SWEEP_EVERY_S = 1.0            # offline detection: one indexed query a second
 TEMPLATES = Path(__file__).resolve().parent / "console" / "templates"
 
@@ -75,7 +76,7 @@ def create_app(settings: HallSettings, upgrade: bool = False) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(_app):
-        sweeper = asyncio.create_task(_sweep_forever(database))
+        sweeper = asyncio.create_task(_sweep_forever(database, settings.audit_retention_days))
         tokens.start()
         follower.start()          # a catalogue reload on another instance or worker reaches this one
         try:
@@ -120,18 +121,29 @@ def create_app(settings: HallSettings, upgrade: bool = False) -> FastAPI:
     return app
 
 
-async def _sweep_forever(database: db.Database) -> None:
+async def _sweep_forever(database: db.Database, audit_retention_days: int) -> None:
+    """Offline detection every second; the audit log's retention once an hour (first at start)."""
+    next_prune = 0.0
     while True:
         await asyncio.sleep(SWEEP_EVERY_S)
         try:
             await run_in_threadpool(_sweep_once, database)
+            if time.monotonic() >= next_prune:
+                next_prune = time.monotonic() + AUDIT_PRUNE_EVERY_S
+                await run_in_threadpool(_prune_audit, database, audit_retention_days)
         except SQLAlchemyError as e:
             # The database may be briefly away; the next sweep catches up.
-            log.warning("offline sweep failed: %s", type(e).__name__)
+            log.warning("offline sweep or audit retention failed: %s", type(e).__name__)
 
 
 def _sweep_once(database: db.Database) -> None:
     sweep_once(database)          # one instance at a time (advisory lock on PostgreSQL)
+
+
+def _prune_audit(database: db.Database, retention_days: int) -> None:
+    deleted = audit.prune_once(database, retention_days)
+    if deleted:
+        log.info("audit log: %d entries older than %d days deleted", deleted, retention_days)
 
 
 class _NoQueryString(logging.Filter):

@@ -36,6 +36,9 @@ class HallSettings:
     console_session_max_hours: int = 12   # …and this long after the login, however busy
     login_max_failures: int = 5           # consecutive wrong passwords before an account is locked
     login_lockout_minutes: int = 15
+    # Audit rows (who read whose data) older than this are deleted, hourly. 网络安全法 第二十一条:
+    # network logs kept at least six months, hence the floor of 180; 3 years by default.
+    audit_retention_days: int = 1095
     # Directory of YYYY.toml holiday files; "" = config/holidays if it exists (else Monday–Friday).
     # str, not Path: `hall serve --workers N` passes the settings to its workers as JSON.
     holidays_dir: str = ""
@@ -117,6 +120,8 @@ _OPTIONAL = {
     "console_session_max_hours": (lambda v: _int_in(v, 1, 72), "an integer number of hours 1..72"),
     "login_max_failures": (lambda v: _int_in(v, 1, 100), "an integer 1..100"),
     "login_lockout_minutes": (lambda v: _int_in(v, 1, 24 * 60), "an integer number of minutes 1..1440"),
+    "audit_retention_days": (lambda v: _int_in(v, 180, 3650),
+                             "an integer number of days 180..3650 (网络安全法: logs kept at least six months)"),
     "holidays_dir": (lambda v: isinstance(v, str), 'a directory of YYYY.toml holiday files, e.g. "config/holidays"'),
     "metrics_token_file": (lambda v: isinstance(v, str) and "\n" not in v,
                            'a file holding the bearer token for /metrics, e.g. "var/metrics.token" ("" = none)'),

@@ -21,6 +21,7 @@ from sqlalchemy.engine import Connection, Engine
 _BASE = 0x626D68616C6C << 8
 MIGRATIONS = _BASE | 1
 OFFLINE_SWEEP = _BASE | 2
+AUDIT_PRUNE = _BASE | 3
 
 
 def is_postgres(bind: Connection | Engine) -> bool:

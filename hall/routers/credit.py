@@ -1,6 +1,7 @@
 """Credit reports for terminals, 电子营业执照 resolution, and the public /verify page."""
 from __future__ import annotations
 
+import datetime as dt
 import hmac
 from typing import Annotated
 
@@ -48,6 +49,10 @@ def business_licence(body: LicenceIn, _t: Terminal, s: DbSession):
             "address": subject.address}
 
 
+# The same check of the same paper from the same address, within this, is one audit row.
+VERIFY_AUDIT_WINDOW = dt.timedelta(minutes=10)
+
+
 @router.get("/verify/{report_no}", response_model=VerifyOut,
             responses={200: {"content": {"text/html": {}}, "description": "JSON, or a page for a browser"}})
 def verify(request: Request, s: DbSession, report_no: Annotated[str, Path(max_length=32)],
@@ -73,7 +78,8 @@ def verify(request: Request, s: DbSession, report_no: Annotated[str, Path(max_le
         audit.record_read(s, "public", "verify_credit_report", row.report_no,
                           row.subject_code if row.subject_kind == "person" else "",
                           detail=f"code {'right' if authentic else 'wrong' if given else 'not given'}",
-                          client=request.client.host if request.client else "")
+                          client=request.client.host if request.client else "",
+                          once_within=VERIFY_AUDIT_WINDOW)
         s.commit()
     if "text/html" in request.headers.get("accept", ""):
         return HTMLResponse(request.app.state.templates.get_template("verify.html").render(v=out))
