@@ -14,6 +14,7 @@ import logging
 import re
 import shutil
 import subprocess
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -216,16 +217,46 @@ def print_credit_report(report: CreditReport, out_dir: str | Path, queue: str = 
 
 
 class A4ReportPrinter:
-    """The kiosk's A4 port: the full credit report as a PDF, to CUPS when a queue is set."""
+    """The kiosk's A4 port: the full credit report as a PDF, to CUPS when a queue is set.
+
+    The PDF holds the person's records (name and number masked): once CUPS has accepted the job
+    (it spools its own copy) ours is deleted. One that could not be sent stays for staff to print
+    at the window, for KEEP_UNSENT_S, then goes too — keep only what is needed (个人信息保护法)."""
+
+    KEEP_UNSENT_S = 24 * 3600
 
     def __init__(self, out_dir: str | Path, queue: str = ""):
         self._out_dir, self._queue = Path(out_dir), queue
 
     def print_report(self, report: CreditReport) -> A4Result:
+        self.prune_unsent()
         try:
-            return print_credit_report(report, self._out_dir, self._queue)
+            result = print_credit_report(report, self._out_dir, self._queue)
         except OSError as e:       # a full disk or an unwritable folder: say so, never crash
             return A4Result(self._out_dir, False, message=f"报告文件无法保存（{e.strerror}），请联系工作人员")
+        if result.sent:
+            _remove(result.pdf)
+        return result
+
+    def prune_unsent(self, now: float | None = None) -> int:
+        """Delete reports left unsent for longer than KEEP_UNSENT_S; returns how many."""
+        cutoff = (time.time() if now is None else now) - self.KEEP_UNSENT_S
+        removed = 0
+        for pdf in self._out_dir.glob("credit-report-*.pdf"):
+            try:
+                if pdf.stat().st_mtime < cutoff:
+                    pdf.unlink()
+                    removed += 1
+            except OSError as e:   # gone meanwhile, or unreadable: the next print tries again
+                log.warning("could not remove an old report file: %s", e.strerror)
+        return removed
+
+
+def _remove(pdf: Path) -> None:
+    try:
+        pdf.unlink()
+    except OSError as e:
+        log.warning("could not remove a printed report file: %s", e.strerror)
 
 
 def _safe(name: str) -> str:

@@ -4,6 +4,7 @@ script on PATH (no CUPS server here) that records its arguments. Pages: test-out
 import os
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +13,7 @@ import zxingcpp
 from PIL import Image
 from pypdf import PdfReader
 
-from drivers.printer.a4 import credit_report_pdf, print_credit_report, send_to_cups
+from drivers.printer.a4 import A4ReportPrinter, credit_report_pdf, print_credit_report, send_to_cups
 from drivers.printer.samples import credit_report
 from kiosk.domain.credit_report import CreditSubject
 
@@ -109,3 +110,26 @@ def test_no_lp_installed_keeps_the_file(tmp_path):
     pdf = credit_report_pdf(credit_report(), tmp_path / "r.pdf")
     result = send_to_cups(pdf, "hall-a4", "t", lp="lp-that-is-not-installed")
     assert not result.sent and "lp" in result.message
+
+
+def test_the_kiosk_deletes_its_copy_once_cups_has_the_job(tmp_path, fake_lp):
+    printer = A4ReportPrinter(tmp_path / "reports", "hall-a4")
+    result = printer.print_report(credit_report())
+    assert result.sent and result.job == "hall-a4-17"
+    assert fake_lp.read_text().splitlines()[-1] == str(result.pdf)        # lp was given the file…
+    assert not result.pdf.exists() and list((tmp_path / "reports").iterdir()) == []   # …and it is gone
+
+
+def test_an_unsent_report_waits_a_day_for_the_window_then_goes(tmp_path, fake_lp, monkeypatch):
+    monkeypatch.setenv("FAKE_LP_RC", "1")
+    printer = A4ReportPrinter(tmp_path / "reports", "hall-a4")
+    kept = printer.print_report(credit_report())
+    assert not kept.sent and kept.pdf.exists() and "已保存为文件" in kept.message
+    assert printer.prune_unsent() == 0 and kept.pdf.exists()               # young: staff may still print it
+    day_old = time.time() - A4ReportPrinter.KEEP_UNSENT_S - 60
+    os.utime(kept.pdf, (day_old, day_old))
+    monkeypatch.setenv("FAKE_LP_RC", "0")
+    report = credit_report()
+    report.report_no = "XY2026112800043J"
+    sent = printer.print_report(report)                                    # the next print prunes it
+    assert sent.sent and not kept.pdf.exists() and list((tmp_path / "reports").iterdir()) == []
