@@ -28,8 +28,8 @@ def _verify_rows(d: hall_db.Database) -> list[tuple[str, str]]:
                                                         .order_by(e.id))]
 
 
-def test_retention_deletes_only_rows_older_than_the_setting(sqlite_hall):
-    d = _database(sqlite_hall)
+def test_retention_deletes_only_rows_older_than_the_setting(hall):
+    d = _database(hall)
     now = hall_db.utcnow()
     with d.session() as s:
         for days in (10, 179, 1094, 1096, 2000):
@@ -48,9 +48,9 @@ def test_retention_deletes_only_rows_older_than_the_setting(sqlite_hall):
     d.dispose()
 
 
-def test_retention_deletes_in_chunks(sqlite_hall, monkeypatch):
+def test_retention_deletes_in_chunks(hall, monkeypatch):
     monkeypatch.setattr(audit, "PRUNE_CHUNK", 7)
-    d = _database(sqlite_hall)
+    d = _database(hall)
     old = hall_db.utcnow() - dt.timedelta(days=400)
     with d.session() as s:
         s.execute(hall_db.AuditEntry.__table__.insert(), [
