@@ -13,7 +13,10 @@ import time
 from pathlib import Path
 
 from kivy.clock import Clock
+from kivy.core.window import Window
 from kivy.uix.scrollview import ScrollView
+
+from kiosk import memory
 
 from screens.layout_check import in_view, layout_problems
 from screens.screenshot import save_window
@@ -529,9 +532,13 @@ class Autopilot:
 
         from kivy.cache import Cache
         self._step_s: dict[str, list[float]] = {}
+        self._drawn: list = []        # (monotonic, screen): the first frame swapped showing each screen
+        self._soak_taps: list = []    # (monotonic touch up, screen it was on)
+        self._on_ui(lambda: Window.bind(on_flip=self._flipped))
         self.wait_screen("attract")
-        idle = rss_kb()
-        rss, visit_s, errors_shown = [], [], {}
+        time.sleep(1.0)               # the attract screen's first textures and the heartbeat settle
+        idle, idle_kinds = rss_kb(), memory.breakdown()
+        rss, visit_s, errors_shown, kinds, objects = [], [], {}, [], {}
         counts = {}
         for i in range(sessions):
             t0 = time.monotonic()
@@ -551,9 +558,13 @@ class Autopilot:
             time.sleep(0.7)             # the reader sees the card gone (two empty finds)
             self._published.clear()     # the autopilot's own record of snapshots: not the app's memory
             rss.append(rss_kb())
+            kinds.append(memory.breakdown())     # /proc/self/smaps by kind (~20 ms; this thread)
             visit_s.append(round(time.monotonic() - t0, 2))
             if i + 1 in (10, sessions):
                 counts[i + 1] = _object_counts()
+            if (i + 1) % 10 == 0 or i + 1 == sessions:
+                objects[i + 1] = len(gc.get_objects())
+        self._on_ui(lambda: Window.unbind(on_flip=self._flipped))
         gc.collect()
         grown = {k: counts[sessions].get(k, 0) - v for k, v in counts.get(10, {}).items()}
         grown.update({k: v for k, v in counts[sessions].items() if k not in counts.get(10, {})})
@@ -561,8 +572,29 @@ class Autopilot:
                             rss_after_gc_kb=rss_kb(), visit_s=visit_s, form_errors_shown=errors_shown,
                             step_median_s={k: round(statistics.median(v), 3) for k, v in self._step_s.items()},
                             object_growth_after_10=dict(sorted(grown.items(), key=lambda kv: -kv[1])[:15]),
-                            kivy_cache={k: len(v) for k, v in Cache._objects.items()})
+                            kivy_cache={k: len(v) for k, v in Cache._objects.items()},
+                            rss_idle_kinds_kb=idle_kinds, kinds_per_session_kb=kinds, gc_objects=objects,
+                            soak_touches=self._soak_touches(), python=_python_memory(),
+                            kivy_textures=self._on_ui(_texture_bytes))
         return self.summary
+
+    def _flipped(self, *_args) -> None:
+        """Window.on_flip (Kivy thread): remember the first frame that shows a new screen."""
+        screen = self.app.sm.current
+        if not self._drawn or self._drawn[-1][1] != screen:
+            self._drawn.append((time.monotonic(), screen))
+
+    def _soak_touches(self) -> list:
+        """(from screen, to screen, ms) for every soak touch that led to another screen: from the
+        finger lifted to the first frame swapped that shows the next screen."""
+        out, i = [], 0
+        ends = [t for t, _ in self._soak_taps[1:]] + [float("inf")]
+        for (t_up, before), next_tap in zip(self._soak_taps, ends):
+            while i < len(self._drawn) and self._drawn[i][0] < t_up:
+                i += 1
+            if i < len(self._drawn) and self._drawn[i][0] < next_tap and self._drawn[i][1] != before:
+                out.append((before, self._drawn[i][1], round((self._drawn[i][0] - t_up) * 1000, 1)))
+        return out
 
     def _soak_visit(self, lang: str, elder: bool, tag: str | None) -> dict:
         """One visit as run_soak makes it; returns the form's error texts as the screen showed them.
@@ -678,7 +710,12 @@ class Autopilot:
         def press(at):
             touch = UnitTestTouch(*at)
             touch.touch_down()
-            Clock.schedule_once(lambda _dt: touch.touch_up())
+            before = self.app.sm.current
+
+            def release(_dt):
+                touch.touch_up()
+                self._soak_taps.append((time.monotonic(), before))
+            Clock.schedule_once(release)
 
         def where():
             """The widget's centre in the window, or None while its list shows another part."""
@@ -720,3 +757,23 @@ def _object_counts() -> dict[str, int]:
     from collections import Counter
     gc.collect()
     return dict(Counter(type(o).__name__ for o in gc.get_objects()))
+
+
+def _python_memory() -> dict:
+    """Python's own heap: blocks pymalloc holds and live objects tracked by the gc."""
+    import gc
+    import sys
+    gc.collect()
+    return {"allocated_blocks": sys.getallocatedblocks(), "gc_objects": len(gc.get_objects())}
+
+
+def _texture_bytes() -> dict:
+    """Kivy's texture cache (Kivy thread): how many textures it holds and their pixels (RGBA)."""
+    from kivy.cache import Cache
+    out = {}
+    for category in ("kv.texture", "kv.image"):
+        textures = [getattr(entry["object"], "texture", entry["object"])
+                    for entry in Cache._objects.get(category, {}).values()]
+        sizes = [t.size for t in textures if hasattr(t, "size")]
+        out[category] = {"count": len(textures), "kb": round(sum(w * h * 4 for w, h in sizes) / 1024)}
+    return out

@@ -39,6 +39,10 @@ def main(argv=None) -> int:
     d.add_argument("--sessions", type=int, default=100, help="soak: how many visits")
     d.add_argument("--idle-timeout", type=float, help="override terminal.idle_timeout_s (seconds)")
     d.add_argument("--idle-warning", type=float, help="override terminal.idle_warning_s (seconds)")
+    d.add_argument("--reader-console", default="",
+                   help="idcard.driver = serial on a reader simulated in another process "
+                        "(python -m drivers.idcard.simulator): place/remove cards through this FIFO "
+                        "to its console (the memory bench: the kiosk process as deployed)")
     doc = sub.add_parser("doctor", help="check config, devices and the hall; say what to fix")
     doc.add_argument("--root", default="/", help="check a terminal laid down under this directory (install.sh --root)")
     doc.add_argument("--user", default="", help="whose access to the devices counts (default: kiosk when run as root)")
@@ -63,7 +67,7 @@ def main(argv=None) -> int:
             cfg.terminal, idle_timeout_s=args.idle_timeout or cfg.terminal.idle_timeout_s,
             idle_warning_s=args.idle_warning or cfg.terminal.idle_warning_s)
         return _demo(dataclasses.replace(cfg, terminal=terminal), Path(args.out), args.autopilot, args.scenario,
-                     args.sessions)
+                     args.sessions, args.reader_console)
     return _run(cfg)
 
 
@@ -113,7 +117,8 @@ def _run(cfg: KioskConfig) -> int:
     return 3 if restarted["asked"] else 0      # systemd's Restart=always brings it back
 
 
-def _demo(cfg: KioskConfig, out: Path, autopilot: bool, scenario: str, sessions: int = 100) -> int:
+def _demo(cfg: KioskConfig, out: Path, autopilot: bool, scenario: str, sessions: int = 100,
+          reader_console: str = "") -> int:
     if out.exists():
         shutil.rmtree(out)           # generated output only: every demo starts clean
     out.mkdir(parents=True)
@@ -124,6 +129,9 @@ def _demo(cfg: KioskConfig, out: Path, autopilot: bool, scenario: str, sessions:
     from terminal.app import build_runtime
     from terminal.devdock import DockActions
     runtime = build_runtime(cfg, out_dir=out)
+    if reader_console:
+        from terminal.devdock import ConsoleSam
+        runtime.simulators.sam = ConsoleSam(Path(reader_console))
     last = {"no": ""}          # the newest number the hall gave: the dock "shows" its receipt QR
 
     def remember(snap):

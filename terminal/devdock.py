@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from pathlib import Path
 
 log = logging.getLogger(__name__)
 
@@ -84,3 +85,23 @@ class DockActions:
     def network_up(self) -> None:
         if self._hall is not None:
             self._async(self._hall.start)
+
+
+class ConsoleSam:
+    """The simulated reader when it runs in another process (`python -m drivers.idcard.simulator`
+    reading its console from a FIFO): the kiosk process then holds only the real serial driver,
+    as deployed. Cards are named as the simulator's console knows them."""
+
+    def __init__(self, fifo: Path):
+        self._fifo = fifo
+
+    def _say(self, command: str) -> None:
+        with open(self._fifo, "w") as f:      # the simulator holds the FIFO open: no blocking
+            f.write(command + "\n")
+
+    def place_card(self, card) -> None:
+        from drivers.idcard.fixtures import SAMPLE_CARDS
+        self._say(next((name for name, known in SAMPLE_CARDS.items() if known == card), "resident"))
+
+    def remove_card(self) -> None:
+        self._say("remove")
