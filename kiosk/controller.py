@@ -20,7 +20,7 @@ from kiosk import session as S
 from kiosk.domain.catalogue import Matter
 # The controller's own events live in kiosk/events.py; re-exported here for the UI and tests.
 from kiosk.events import (CodeScanned, DeviceChanged, EnterPin, HandOverRejected, ReloadCatalog,  # noqa: F401
-                          RemoteCommandReceived, RetryRejected, TestPrint)
+                          RemoteCommandReceived, RetryRejected, ScanHintChanged, TestPrint)
 from kiosk.outbox import OutboxSender, SqliteOutbox
 from kiosk.ports import Clock, DeviceStatus, HallClient, ReceiptPrinter, StillCamera
 from kiosk.usecases.apply import Apply
@@ -189,6 +189,8 @@ class Controller:
             return self._identify.card(event)
         if isinstance(event, CodeScanned):
             return self._identify.scanned(event.code, self._session)
+        if isinstance(event, ScanHintChanged):
+            return self._identify.hint(event.hint, self._session)
         if isinstance(event, S.SubmitMaterials):
             return self._materials.submit()
         if isinstance(event, EnterPin):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from kiosk.domain.scan_hint import ScanHint
 from kiosk.ports import DeviceStatus, RemoteCommand
 
 
@@ -22,6 +23,12 @@ class RemoteCommandReceived:
 @dataclass(frozen=True)
 class CodeScanned:
     code: object                         # kiosk.domain.payload.ScannedCode
+
+
+@dataclass(frozen=True)
+class ScanHintChanged:
+    """The camera sees a code it cannot read, and why (None: read, or gone)."""
+    hint: ScanHint | None
 
 
 @dataclass(frozen=True)

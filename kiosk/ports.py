@@ -14,6 +14,7 @@ from kiosk.domain.identity import IdentityCard
 from kiosk.domain.catalogue import Catalog
 from kiosk.domain.application import Application
 from kiosk.domain.receipt import ReceiptDoc
+from kiosk.domain.scan_hint import ScanHint
 
 
 class DeviceState(enum.Enum):
@@ -55,6 +56,7 @@ class DeviceStatus:
 
 
 OnStatus = Callable[[DeviceStatus], None]
+OnHint = Callable[[ScanHint | None], None]
 
 
 class IdCardReader(Protocol):
@@ -66,7 +68,10 @@ class IdCardReader(Protocol):
 class CodeScanner(Protocol):
     # on_code gets a kiosk.domain.payload.ScannedCode: raw bytes, decoded text and kind (bytes
     # alone would lose the code's ECI, i.e. how to decode Chinese correctly).
-    def start(self, on_code: Callable[[object], None], on_status: OnStatus) -> None: ...
+    # on_hint (a camera only; others never call it): a code is in view but will not read, and
+    # how to hold it -- or None when that is over (read, or gone). Sent again while it holds.
+    def start(self, on_code: Callable[[object], None], on_status: OnStatus,
+              on_hint: OnHint | None = None) -> None: ...
     def stop(self) -> None: ...
     def status(self) -> DeviceStatus: ...
     def latest_frame(self): ...

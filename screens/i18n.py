@@ -17,6 +17,11 @@ EN = {
     "不刷证，先看看办事指南（游客）": "Browse service guides without an ID card (guest)",
     "身份证阅读器暂不可用，请联系工作人员": "The ID card reader is not available. Please ask the staff.",
     "扫码器暂不可用，请联系工作人员": "The code scanner is not available. Please ask the staff.",
+    # how to hold a code the camera sees but cannot read (kiosk/domain/scan_hint.py)
+    "请把二维码拿近一些": "Hold the code closer to the camera",
+    "请把手机屏幕调亮一些": "Turn your phone's screen brighter",
+    "请稍微倾斜一下，避开反光": "Tilt it a little to avoid the glare",
+    "请拿稳，不要晃动": "Hold it still",
     # header
     "长者模式": "Large text",
     "标准模式": "Standard text",

@@ -16,7 +16,7 @@ from drivers.factory import (Simulators, build_idcard, build_printer, build_repo
                              build_still_camera)
 from kiosk.clock import HallTime, SystemClock
 from kiosk.config import KioskConfig, hall_tls
-from kiosk.controller import CodeScanned, Controller, ControllerSettings, DeviceChanged
+from kiosk.controller import CodeScanned, Controller, ControllerSettings, DeviceChanged, ScanHintChanged
 from kiosk.delivery import outbox_report, send_outbox_item
 from kiosk.health import HealthMonitor
 from kiosk.outbox import OutboxSender, SqliteOutbox
@@ -54,7 +54,8 @@ class Runtime:
                           on_status=lambda st: post(DeviceChanged("idcard", st)),
                           on_card_error=lambda err: post(CardProblem(err.message)))
         self.scanner.start(on_code=lambda code: post(CodeScanned(code)),
-                           on_status=lambda st: post(DeviceChanged("scanner", st)))
+                           on_status=lambda st: post(DeviceChanged("scanner", st)),
+                           on_hint=lambda hint: post(ScanHintChanged(hint)))
 
     def ui_tick(self) -> None:
         """The Kivy thread is alive (called from it by a Clock interval)."""

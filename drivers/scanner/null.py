@@ -8,7 +8,7 @@ from kiosk.ports import DeviceStatus
 
 
 class NoScanner:
-    def start(self, on_code, on_status) -> None:
+    def start(self, on_code, on_status, on_hint=None) -> None:
         on_status(self.status())
 
     def stop(self) -> None:

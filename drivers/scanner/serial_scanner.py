@@ -49,7 +49,10 @@ class SerialCodeScanner:
         self._warned_no_suffix = False
 
     # -- CodeScanner port ---------------------------------------------------------------------
-    def start(self, on_code: Callable[[ScannedCode], None], on_status: OnStatus) -> None:
+    def start(self, on_code: Callable[[ScannedCode], None], on_status: OnStatus,
+              on_hint=None) -> None:
+        # on_hint is never called: a scanner module decodes in hardware and says nothing of
+        # codes it cannot read.
         if self._thread is not None:
             raise RuntimeError("serial scanner already started")
         self._on_code, self._on_status = on_code, on_status

@@ -19,7 +19,7 @@ The package: model.py (State, Session, Outcome, Timeouts), events.py, machine.py
 small function per flow), materials.py (the 申请材料 step). Import it as `from kiosk import session as S`.
 """
 from kiosk.session.events import (  # noqa: F401  (re-exported: the session's one public face)
-    CardRead, OpenMatters, CardProblem, Say, ReceiptScanned, OpenProgress, ShowApplications,
+    CardRead, OpenMatters, CardProblem, Say, ShowScanHint, ReceiptScanned, OpenProgress, ShowApplications,
     OpenApplication, ShowProgress, OpenCredit, RequestCredit, ShowCredit, PrintCredit, LicenceScanned,
     OpenTechnician, PinChecked, ToggleLanguage, ToggleElder, FilterMatters, BrowseAsGuest,
     StartApplication, KeepAlive, ChooseMatter, SubmitForm, OpenCamera, TakePhoto, PhotoTaken,

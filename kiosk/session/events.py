@@ -34,6 +34,12 @@ class Say:
 
 
 @dataclass(frozen=True)
+class ShowScanHint:
+    """How to hold the code the camera cannot read (kiosk.domain.scan_hint), or None."""
+    hint: object = None
+
+
+@dataclass(frozen=True)
 class ReceiptScanned:
     application_no: str
 

@@ -13,7 +13,7 @@ from kiosk.session.events import (Back, BrowseAsGuest, CardProblem, CardRead, Ch
                                   FilterMatters, Finish, KeepAlive, LicenceScanned, OpenApplication, OpenCredit,
                                   OpenMatters, OpenProgress, OpenTechnician, PinChecked, Printed, Rate,
                                   ReceiptScanned, RequestCredit, Say, ShowApplications, ShowCredit,
-                                  ShowProgress, Sign, Signing, StartApplication, SubmitFailed, SubmitForm,
+                                  ShowProgress, ShowScanHint, Sign, Signing, StartApplication, SubmitFailed, SubmitForm,
                                   Submitted, Tick, ToggleElder, ToggleLanguage)
 from kiosk.session.materials import fresh_materials, materials, set_item
 from kiosk.session.model import _EMPTY, Session, State, Timeouts
@@ -23,7 +23,27 @@ _BACK = {State.MATTERS: State.HOME, State.GUIDE: State.MATTERS, State.FORM: Stat
          State.REVIEW: State.MATERIALS, State.SIGN: State.REVIEW, State.MATERIALS: State.FORM, State.EVALUATE: State.DONE}
 
 
+# A code read (or its message) ends the hint about holding it: the scanner says so too, but the
+# session must not show "closer" next to what the code turned out to be.
+_READS = (Say, ReceiptScanned, LicenceScanned)
+
+
 def transition(s: Session, event, now: float, timeouts: Timeouts) -> Session:
+    if isinstance(event, ShowScanHint):
+        # Not a touch: holding a phone up keeps nothing alive. Screens that show no hint hold none.
+        return replace(s, scan_hint=event.hint) if _shows_scan_hint(s) else s
+    nxt = _transition(s, event, now, timeouts)
+    if nxt.scan_hint is not None and (isinstance(event, _READS) or not _shows_scan_hint(nxt)):
+        return replace(nxt, scan_hint=None)
+    return nxt
+
+
+def _shows_scan_hint(s: Session) -> bool:
+    """The screens that ask for a code: attract (receipt, licence), 信用报告 awaiting the licence."""
+    return s.state is State.ATTRACT or (s.state is State.CREDIT and s.waiting_licence)
+
+
+def _transition(s: Session, event, now: float, timeouts: Timeouts) -> Session:
     if isinstance(event, Tick):
         limit = timeouts.for_state(s.state)
         if limit is not None and now - s.last_activity >= limit:

@@ -9,6 +9,7 @@ from typing import Mapping
 
 from kiosk.domain.catalogue import Matter
 from kiosk.domain.identity import IdentityCard
+from kiosk.domain.scan_hint import ScanHint
 from kiosk.domain import materials as M
 from kiosk.domain.signature import Signature
 
@@ -77,6 +78,7 @@ class Session:
     photo: M.Attachment | None = None   # the photo just taken, shown large: 使用此照片 / 重拍
     material_errors: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
     signature: Signature | None = None   # SIGN: kept so that a failed submit need not be signed again
+    scan_hint: ScanHint | None = None    # how to hold a code the camera sees but cannot read
 
 
 @dataclass(frozen=True)

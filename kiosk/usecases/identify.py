@@ -1,7 +1,7 @@
 """Identify: an ID card read, or a code scanned, -> the session event it means. An expired
 card starts nothing; a QR code is a receipt (progress), a business licence (credit), an
 appointment or unknown (a message); on the materials screen the camera looks at documents, so
-a code printed on one is no command."""
+a code printed on one is no command. A code seen but not read becomes a hint on how to hold it."""
 from __future__ import annotations
 
 import logging
@@ -39,3 +39,12 @@ class Identify:
         if payload.kind == "appointment":
             return S.Say("已识别预约码。预约签到请到取号机或窗口办理")
         return S.Say(payload.message)   # 无法识别此二维码（内容：…）, escaped and truncated
+
+    def hint(self, hint, session: S.Session):
+        """The camera sees a code it cannot read (kiosk.domain.scan_hint.ScanHint) or no longer
+        does (None). Documents on the materials screen are no one's attempt to scan: no advice."""
+        if session.state is S.State.MATERIALS:
+            return None
+        if hint is None and session.scan_hint is None:
+            return None                     # nothing shown, nothing to clear
+        return S.ShowScanHint(hint)

@@ -15,6 +15,7 @@ from kiosk.domain import form, payload
 from kiosk.domain.catalogue import FormField
 from kiosk.domain.form import validate
 from kiosk.domain.message import Msg
+from kiosk.domain.scan_hint import ScanHint
 from screens.i18n import EN, tr
 from screens.status_text import _PRINTER
 
@@ -68,6 +69,7 @@ def controller_messages():
 def test_every_ui_string_has_english():
     keys = list(kv_keys()) + list(py_keys()) + session_messages() + controller_messages()
     keys += [("status_text.py", v) for v in _PRINTER.values()]
+    keys += [("scan_hint.py", h.text) for h in ScanHint]
     assert len(keys) > 60
     missing = [(f, k) for f, k in keys if k and k not in EN]
     assert missing == []
