@@ -17,6 +17,24 @@ from tests.integration.test_idcard_reader_pty import FAST_CARD, make_reader, sim
 TIMEOUT = 0.3       # reply timeout for these tests: a mute reader is noticed quickly
 
 
+def wait_for_commands(sim, since: float, *pattern, timeout: float = 10.0) -> None:
+    """Wait until the simulator has received `pattern` (in that order, others between allowed;
+    None stands for any command) from the reader since `since` (time.monotonic()). The reader asks one thing at a time, so once
+    a command has arrived it has acted on every reply before it: this is how a test knows the
+    reader has seen something happen, whatever the machine's load, instead of sleeping and
+    hoping. The timeout only bounds a failing test."""
+    deadline = time.monotonic() + timeout
+    while True:
+        todo = list(pattern)
+        for t, command in list(sim.history):
+            if todo and t >= since and todo[0] in (None, command):
+                todo.pop(0)
+        if not todo:
+            return
+        assert time.monotonic() < deadline, f"the reader did not send {pattern} within {timeout} s"
+        time.sleep(0.01)
+
+
 def has_chinese(text: str) -> bool:
     return any("\u4e00" <= c <= "\u9fff" for c in text)
 
@@ -41,8 +59,8 @@ def test_persistent_wire_fault_is_a_device_fault_then_recovers(sim, make_reader,
     sim.inject_fault(fault)
     status = rec.wait_state(DeviceState.FAULT, 3, code=code)
     assert status.detail == detail
-    time.sleep(0.5)                             # still failing: status stays fault, thread alive
-    assert reader.status() == status
+    wait_for_commands(sim, time.monotonic(), None, None, None)   # still failing, thread alive ...
+    assert reader.status() == status                             # ... status stays fault
     sim.clear_faults()
     rec.wait_state(DeviceState.OK, 3)
     # ok only ever follows a fault after a successful exchange, never on its own
@@ -57,10 +75,10 @@ def test_a_single_bad_reply_is_noise_not_a_fault(sim, make_reader, fault):
     sim.place_card(SAMPLE_CARD)
     assert rec.next_card() == SAMPLE_CARD
     sim.inject_fault(fault, count=1)
-    time.sleep(TIMEOUT + 0.3)
+    # the bad reply (to the first command from now on), and two exchanges after it
+    wait_for_commands(sim, time.monotonic(), None, None, None)
     assert [s.state for s in rec.statuses] == [DeviceState.OK]
     sim.remove_card()
-    time.sleep(0.3)
     good_card_reads(sim, rec)
 
 
@@ -109,7 +127,8 @@ def test_card_errors_are_reported_once_and_the_device_stays_ok(sim, make_reader,
     error = rec.next_error()
     assert error.sw3 == sw3 and error.code == sw3.name.lower()
     assert error.message == ga467.SW3_INFO[sw3].message and has_chinese(error.message)
-    time.sleep(0.3)                             # the card keeps failing on every poll ...
+    # the card keeps failing on every poll (two more, each answered before the next find) ...
+    wait_for_commands(sim, time.monotonic(), command, ga467.FIND, command, ga467.FIND)
     assert rec.errors.empty()                   # ... but the user is told once
     assert rec.cards.empty() and reader.last_card_error == error
     assert reader.status() == DeviceStatus.ok()
@@ -120,9 +139,7 @@ def test_card_errors_are_reported_once_and_the_device_stays_ok(sim, make_reader,
 def test_no_card_is_quiet(sim, make_reader):
     reader, rec = make_reader(sim.path)
     rec.wait_state(DeviceState.OK, 2)
-    seen = sim.commands_seen
-    time.sleep(0.3)
-    assert sim.commands_seen > seen + 3         # polling find, answered 80
+    wait_for_commands(sim, time.monotonic(), *[ga467.FIND] * 4)   # polling find, answered 80
     assert rec.cards.empty() and rec.errors.empty()
     assert [s.state for s in rec.statuses] == [DeviceState.OK]
     good_card_reads(sim, rec)
@@ -149,8 +166,8 @@ def test_sam_failure_at_start_is_a_fault_with_a_reset(make_reader, sw3, code):
         reader, rec = make_reader(sim.path)
         status = rec.wait_state(DeviceState.FAULT, 2, code=code)
         assert status.detail == ga467.SW3_INFO[sw3].message
-        time.sleep(0.2)
-        assert ga467.RESET in [c for _, c in sim.history]
+        # a reset after the fault, the status asked again, refused again (a second reset)
+        wait_for_commands(sim, 0.0, ga467.RESET, ga467.SAM_STATUS, ga467.RESET)
         assert reader.status() == status            # no "ok" while the SAM keeps failing
         good_card_reads(sim, rec)
         assert rec.statuses[-1] == DeviceStatus.ok()
@@ -185,9 +202,15 @@ def test_a_card_already_read_that_then_fails_to_read_again_is_not_an_error(sim, 
     sim.place_card(SAMPLE_CARD)
     assert rec.next_card() == SAMPLE_CARD
     sim.inject_status(Sw3.READ_FAILED, command=ga467.READ_TEXT_PHOTO)
-    time.sleep(0.3)
+    t0 = time.monotonic()
+    # a read refused (the card is read again on every poll), and the next poll after it
+    wait_for_commands(sim, t0, ga467.READ_TEXT_PHOTO, ga467.FIND)
     assert rec.errors.empty() and reader.last_card_error is None
     sim.remove_card()                           # lifted and put back: a fresh attempt
-    time.sleep(0.2)
+    # ... once the reader has seen the field empty: two empty finds (one could be a lost RF
+    # answer) and the next poll after them. A fixed 0.2 s here was too short under load: the
+    # card came back before the reader had looked, so it was rightly still "the card read".
+    t1 = time.monotonic()
+    wait_for_commands(sim, t1, ga467.FIND, ga467.FIND, ga467.FIND)
     sim.place_card(SAMPLE_CARD)
     assert rec.next_error().sw3 == Sw3.READ_FAILED
