@@ -94,6 +94,21 @@ def breakdown(pid: int | str = "self") -> dict[str, int]:
         return {}
 
 
+def by_mapping(pid: int | str = "self", top: int = 25) -> list[tuple[str, int]]:
+    """The largest resident parts (KB) by what is mapped: a file's name (libraries, fonts), or
+    for anonymous memory its kind (breakdown_text). Where idle memory goes, mapping by mapping."""
+    try:
+        with open(f"/proc/{pid}/smaps") as f:
+            maps = _parse(f.read())
+    except OSError:
+        return []
+    sums: dict[str, int] = {}
+    for _start, _end, _perms, path, fields in maps:
+        name = path.rsplit("/", 1)[-1] if path.startswith("/") else (path or "[anon]")
+        sums[name] = sums.get(name, 0) + fields.get("Rss", 0)
+    return sorted(sums.items(), key=lambda kv: -kv[1])[:top]
+
+
 _libc = None
 _trim_lock = threading.Lock()
 

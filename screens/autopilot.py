@@ -537,7 +537,7 @@ class Autopilot:
         self._on_ui(lambda: Window.bind(on_flip=self._flipped))
         self.wait_screen("attract")
         time.sleep(1.0)               # the attract screen's first textures and the heartbeat settle
-        idle, idle_kinds = rss_kb(), memory.breakdown()
+        idle, idle_kinds, idle_maps = rss_kb(), memory.breakdown(), memory.by_mapping()
         rss, visit_s, errors_shown, kinds, objects = [], [], {}, [], {}
         counts = {}
         for i in range(sessions):
@@ -573,7 +573,8 @@ class Autopilot:
                             step_median_s={k: round(statistics.median(v), 3) for k, v in self._step_s.items()},
                             object_growth_after_10=dict(sorted(grown.items(), key=lambda kv: -kv[1])[:15]),
                             kivy_cache={k: len(v) for k, v in Cache._objects.items()},
-                            rss_idle_kinds_kb=idle_kinds, kinds_per_session_kb=kinds, gc_objects=objects,
+                            rss_idle_kinds_kb=idle_kinds, idle_mappings_kb=idle_maps,
+                            end_mappings_kb=memory.by_mapping(), kinds_per_session_kb=kinds, gc_objects=objects,
                             soak_touches=self._soak_touches(), python=_python_memory(),
                             kivy_textures=self._on_ui(_texture_bytes))
         return self.summary
@@ -764,7 +765,10 @@ def _python_memory() -> dict:
     import gc
     import sys
     gc.collect()
-    return {"allocated_blocks": sys.getallocatedblocks(), "gc_objects": len(gc.get_objects())}
+    heavy = ("hall", "fastapi", "sqlalchemy", "uvicorn", "drivers.idcard.simulator", "drivers.printer.virtual",
+             "drivers.scanner.simulator")
+    return {"allocated_blocks": sys.getallocatedblocks(), "gc_objects": len(gc.get_objects()),
+            "modules": len(sys.modules), "imported": [m for m in heavy if m in sys.modules]}
 
 
 def _texture_bytes() -> dict:

@@ -4,12 +4,15 @@ from kivy.uix.label import Label
 from kiosk.session import Back, PrintCredit, RequestCredit
 from screens import theme
 from screens.base import KioskScreen, fs, tr
+from screens.widgets.scan_hint import ScanHintBar  # noqa: F401  (used by credit.kv)
 
 
 class CreditScreen(KioskScreen):
     def render(self, snap):
         super().render(snap)
         self.ids.message.text = tr(snap.session.message)
+        hint = snap.session.scan_hint      # awaiting the 电子营业执照: how to hold it
+        self.ids.scan_hint.text = tr(hint.text) if hint is not None else ""
 
     def person(self):
         self.post(RequestCredit("person"))
