@@ -27,7 +27,8 @@ MIN_SIDE_PX = 80          # below this a code's modules are ~2 px or less (versi
 MIN_CONTRAST = 60         # grey levels between the code's dark and light (5th-95th percentile)
 GLARE_LEVEL = 230         # a window of ~2 modules with no pixel darker than this ...
 GLARE_SHARE = 0.10        # ... over this share of the code's middle: a reflection washed it out
-SHARP = 0.12              # mean gradient per grey level of contrast: below it, blurred
+SHARP = 0.3               # steepest edges' slope per grey level of contrast (1.0 = a step
+                          # edge): below it the edges spread over more than ~3 px, blurred
 
 
 def hint_for(gray: np.ndarray, candidate: Candidate) -> Hint | None:
@@ -41,11 +42,19 @@ def hint_for(gray: np.ndarray, candidate: Candidate) -> Hint | None:
     contrast = float(hi - lo)
     if contrast < MIN_CONTRAST:
         return Hint.BRIGHTER
-    f = region.astype(np.float32)
-    grad = np.abs(cv2.Sobel(f, cv2.CV_32F, 1, 0, ksize=3)) + np.abs(cv2.Sobel(f, cv2.CV_32F, 0, 1, ksize=3))
-    if float(grad.mean()) / (8 * contrast) < SHARP:      # Sobel 3x3 gains 4 per axis
+    if _edge_slope(region) / contrast < SHARP:
         return Hint.STEADIER
     return None
+
+
+def _edge_slope(region: np.ndarray) -> float:
+    """How steep the code's steepest edges are, along the blurrier axis. The steepest edges
+    (98th percentile), not the mean: the mean falls with module size, so a big sharp code read
+    as blurred. The blurrier axis: a hand moving sideways smears only the vertical edges."""
+    f = region.astype(np.float32)
+    gx = np.abs(cv2.Sobel(f, cv2.CV_32F, 1, 0, ksize=3))
+    gy = np.abs(cv2.Sobel(f, cv2.CV_32F, 0, 1, ksize=3))
+    return min(float(np.percentile(gx, 98)), float(np.percentile(gy, 98))) / 4   # Sobel 3x3 gains 4
 
 
 def _washed_out(region: np.ndarray, side: float) -> float:
@@ -62,7 +71,7 @@ def _washed_out(region: np.ndarray, side: float) -> float:
 # -- from frames to what the screen says ---------------------------------------------------------
 # One frame's verdict is noisy: a phone coming into view is "small" for a frame or two, a moving
 # hand blurs one frame and not the next, and a code read on every other frame is "closer" in
-# between (tests/unit/test_scanner_hint_tracker.py has such sequences from the degradation set).
+# between (tests/unit/test_scanner_hint_tracker.py plays such sequences).
 # So the screen changes only on a verdict that holds, and never more often than a person can read.
 WINDOW = 5               # the last few decoded frames ...
 AGREE = 3                # ... of which this many must give the same hint (a majority, not one blip)
