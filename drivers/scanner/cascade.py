@@ -21,6 +21,7 @@ import numpy as np
 from . import locate, preprocess
 from .decoders import RawCode, WechatDecoder, ZbarDecoder, ZxingDecoder, wechat_available
 from .decoders.base import Decoder
+from .finder import FinderRestorer
 from .locate import Candidate
 from .superres import SuperResolution
 
@@ -40,6 +41,7 @@ class Step:
     prepare: Callable[[np.ndarray], "preprocess.Prepared | None"] = preprocess.as_is
     on: str = FRAME
     regions: int = locate.MAX_CANDIDATES    # CANDIDATE steps: on at most this many candidates
+    grow: float = 1.0                       # CANDIDATE steps: the crop grown about its centre
 
 
 @dataclass(frozen=True)
@@ -137,8 +139,10 @@ class Cascade:
         """The codes a step finds, largest first; None if the step does not apply here."""
         if step.on != FRAME and not self._cands:
             return None                 # gated: no candidate in this frame, no heavy work
-        regions = [(gray, (0, 0))] if step.on != CANDIDATE else \
-            [(c.crop(gray), (c.box[0], c.box[1])) for c in self._cands[:step.regions]]
+        regions = [(gray, (0, 0))]
+        if step.on == CANDIDATE:
+            boxes = [c.grown(gray.shape, step.grow) for c in self._cands[:step.regions]]
+            regions = [(gray[y0:y1, x0:x1], (x0, y0)) for x0, y0, x1, y1 in boxes]
         t = self._clock()
         codes: list[RawCode] = []
         ran = False
@@ -197,6 +201,9 @@ def candidate_steps() -> dict[str, Step]:
         Step("crop/stretch-x", zxing, preprocess.stretch_x, CANDIDATE),
         Step("crop/stretch-y", zxing, preprocess.stretch_y, CANDIDATE),
         Step("crop/zbar", zbar, preprocess.as_is, CANDIDATE),
+        # zxing-cpp's located symbol may be a thumb's worth of a code: twice its box, to see
+        # both remaining finders (docs/scanning.md: occlusion).
+        Step("crop/finder", FinderRestorer("zxing"), preprocess.as_is, CANDIDATE, grow=2.0),
     ]
     sr = SuperResolution()
     if sr.available():
@@ -217,6 +224,7 @@ def candidate_steps() -> dict[str, Step]:
 #   only when locate.py found a candidate (most empty frames have none), on its crop:
 #     crop/lowpass     moire bands from a phone screen
 #     crop/stretch-x   foreshortening of a tilted code
+#     crop/finder      a thumb over a finder pattern: drawn back from the other two (finder.py)
 #     crop/deblur      motion blur, estimated from the crop and undone
 #     crop/superres    small codes, WeChat's super-resolution network
 #   and on the whole frame:
@@ -225,7 +233,7 @@ def candidate_steps() -> dict[str, Step]:
 # Measured and left out (no read the others miss): zxing/half, crop/stretch-y, crop/upscale,
 # crop/clahe, crop/lowpass-wide, crop/adaptive, crop/closed, crop/zbar, zbar on the whole frame.
 DEFAULT_STEPS = ("zxing", "zxing/centre2", "zxing/adaptive", "crop/lowpass", "crop/stretch-x",
-                 "crop/deblur", "crop/superres", "zbar/half", "wechat")
+                 "crop/finder", "crop/deblur", "crop/superres", "zbar/half", "wechat")
 
 
 def default_steps(names: Sequence[str] = DEFAULT_STEPS) -> list[Step]:

@@ -37,6 +37,16 @@ class Candidate:
         x0, y0, x1, y1 = self.box
         return gray[y0:y1, x0:x1]
 
+    def grown(self, shape, factor: float) -> tuple[int, int, int, int]:
+        """The box grown `factor` times about its centre, inside the frame: zxing-cpp's
+        located symbol may be part of a code (two finders and a thumb), the code is around it."""
+        if factor == 1.0:
+            return self.box
+        h, w = shape
+        x0, y0, x1, y1 = self.box
+        cx, cy, r = (x0 + x1) / 2, (y0 + y1) / 2, max(x1 - x0, y1 - y0) * factor / 2
+        return (max(0, int(cx - r)), max(0, int(cy - r)), min(w, int(cx + r) + 1), min(h, int(cy + r) + 1))
+
 
 def _padded(x0: float, y0: float, x1: float, y1: float, shape) -> tuple[int, int, int, int]:
     h, w = shape
