@@ -21,6 +21,7 @@ import numpy as np
 from . import locate, preprocess
 from .decoders import RawCode, WechatDecoder, ZbarDecoder, ZxingDecoder, wechat_available
 from .decoders.base import Decoder
+from .demoire import demoire
 from .finder import FinderRestorer
 from .locate import Candidate
 from .superres import SuperResolution
@@ -204,6 +205,7 @@ def candidate_steps() -> dict[str, Step]:
         # zxing-cpp's located symbol may be a thumb's worth of a code: twice its box, to see
         # both remaining finders (docs/scanning.md: occlusion).
         Step("crop/finder", FinderRestorer("zxing"), preprocess.as_is, CANDIDATE, grow=2.0),
+        Step("crop/demoire", zxing, demoire, CANDIDATE),
     ]
     sr = SuperResolution()
     if sr.available():
@@ -223,6 +225,7 @@ def candidate_steps() -> dict[str, Step]:
 #     zxing/adaptive   faint codes and uneven light (smoothed, then adaptive threshold)
 #   only when locate.py found a candidate (most empty frames have none), on its crop:
 #     crop/lowpass     moire bands from a phone screen
+#     crop/demoire     moire bands of a period near the module size: evened along the band
 #     crop/stretch-x   foreshortening of a tilted code
 #     crop/finder      a thumb over a finder pattern: drawn back from the other two (finder.py)
 #     crop/deblur      motion blur, estimated from the crop and undone
@@ -232,8 +235,8 @@ def candidate_steps() -> dict[str, Step]:
 #     wechat           WeChat's CNN detector (opencv-contrib + assets/wechat_qrcode)
 # Measured and left out (no read the others miss): zxing/half, crop/stretch-y, crop/upscale,
 # crop/clahe, crop/lowpass-wide, crop/adaptive, crop/closed, crop/zbar, zbar on the whole frame.
-DEFAULT_STEPS = ("zxing", "zxing/centre2", "zxing/adaptive", "crop/lowpass", "crop/stretch-x",
-                 "crop/finder", "crop/deblur", "crop/superres", "zbar/half", "wechat")
+DEFAULT_STEPS = ("zxing", "zxing/centre2", "zxing/adaptive", "crop/lowpass", "crop/demoire",
+                 "crop/stretch-x", "crop/finder", "crop/deblur", "crop/superres", "zbar/half", "wechat")
 
 
 def default_steps(names: Sequence[str] = DEFAULT_STEPS) -> list[Step]:

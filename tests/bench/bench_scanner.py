@@ -19,6 +19,10 @@ Prints markdown tables (docs/scanning.md publishes them):
 6. End-to-end latency at 1280x720, 30 fps: from the frame that first shows a code leaving the
    camera to on_code, through the real capture and decode threads.
 
+Parts (all by default): BENCH_SCANNER_PARTS=decoders,empty,degradation,stages,frames,latency
+runs only those named; BENCH_SCANNER_STAGES=crop/finder limits table 4 to the cascade and the
+variants naming that step (the full table 4 runs ~30 cascades over the set).
+
 Timings are the best of three runs per image (this 2-core machine is shared, and the minimum
 is the least disturbed by other processes); frame timings are medians over many frames.
 """
@@ -47,6 +51,8 @@ from kiosk.domain.payload import decode_text  # noqa: E402
 
 DATA = REPO / ".." / "shared" / "testdata" / "zxing-qr"
 QUICK = "--quick" in sys.argv
+PARTS = set(filter(None, os.environ.get("BENCH_SCANNER_PARTS", "decoders,empty,degradation,stages,frames,latency").split(",")))
+STAGES_ONLY = os.environ.get("BENCH_SCANNER_STAGES", "")
 REPEAT = 1 if QUICK else 3
 
 ZH = "江苏省南京市玄武区中山路1号 便民服务中心 张三"
@@ -202,6 +208,8 @@ def table_stages(zset, frames):
     variants += [("**cascade**", kept)]
     variants += [(f"cascade without {s.name}", [x for x in kept if x is not s]) for s in kept[1:]]
     variants += [(f"cascade with {s.name}", kept + [s]) for s in others]
+    if STAGES_ONLY:
+        variants = [(n, v) for n, v in variants if STAGES_ONLY in n or n == "**cascade**"]
     print("### Cascade steps, measured (still images, every step tried; degradation set with next-frame "
           "confirmation)\n")
     print("| variant | degradation set exact / misread | zxing set exact / misread | ms per hard frame (median) |")
@@ -355,13 +363,19 @@ def main() -> None:
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})    # "on one core"
     cv2.setNumThreads(1)
     zset = zxing_set()
-    table_decoders(zset)
-    table_empty_frames()
-    frames = degradation_frames()
-    table_degradation(frames)
-    table_stages(zset, frames)
-    table_frames()
-    table_latency()
+    if "decoders" in PARTS:
+        table_decoders(zset)
+    if "empty" in PARTS:
+        table_empty_frames()
+    frames = degradation_frames() if PARTS & {"degradation", "stages"} else []
+    if "degradation" in PARTS:
+        table_degradation(frames)
+    if "stages" in PARTS:
+        table_stages(zset, frames)
+    if "frames" in PARTS:
+        table_frames()
+    if "latency" in PARTS:
+        table_latency()
     print(f"(total {time.perf_counter() - t0:.1f} s; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
 
 
