@@ -72,3 +72,51 @@ def test_trim_soon_runs_off_the_calling_thread(monkeypatch):
     while not ran and time.monotonic() < deadline:
         time.sleep(0.01)
     assert ran == ["malloc-trim"]
+
+
+
+THREAD_ARENAS = """
+import ctypes, sys, threading
+from kiosk import memory
+if sys.argv[1] == "tuned":
+    assert memory.tune_malloc({}) == {"arena_max": memory.ARENA_MAX}
+libc = ctypes.CDLL("libc.so.6")
+libc.malloc.restype = ctypes.c_void_p
+libc.malloc.argtypes = [ctypes.c_size_t]
+ready, done = threading.Barrier(7), threading.Event()
+def work():
+    keep = [libc.malloc(1000) for _ in range(100)]     # this thread's first mallocs pick its arena
+    ready.wait()
+    done.wait()
+threads = [threading.Thread(target=work) for _ in range(6)]
+for t in threads:
+    t.start()
+ready.wait()
+arenas = 0
+with open("/proc/self/maps") as f:
+    for line in f:
+        start, perms = line.split()[0].split("-")[0], line.split()[1]
+        if perms.startswith("rw") and len(line.split()) == 5 and int(start, 16) % (memory.ARENA_SIZE_KB * 1024) == 0:
+            arenas += 1
+done.set()
+print(arenas)
+"""
+
+
+def _run_glibc_probe(code: str, mode: str) -> int:
+    import subprocess
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[2]
+    return int(subprocess.run([sys.executable, "-c", code, mode], cwd=root, check=True, capture_output=True,
+                              text=True, env={"PYTHONPATH": str(root)}).stdout)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc malloc")
+def test_tuned_malloc_shares_one_arena_among_the_threads():
+    """Six threads that malloc get six 64 MB arenas by default; tuned they share one."""
+    assert _run_glibc_probe(THREAD_ARENAS, "default") >= 6
+    assert _run_glibc_probe(THREAD_ARENAS, "tuned") == memory.ARENA_MAX - 1
+
+
+def test_tune_malloc_leaves_what_the_environment_sets():
+    assert memory.tune_malloc({"MALLOC_ARENA_MAX": "4"}) == {}
