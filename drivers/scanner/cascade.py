@@ -206,6 +206,7 @@ def candidate_steps() -> dict[str, Step]:
         # both remaining finders (docs/scanning.md: occlusion).
         Step("crop/finder", FinderRestorer("zxing"), preprocess.as_is, CANDIDATE, grow=2.0),
         Step("crop/demoire", zxing, demoire, CANDIDATE),
+        Step("crop/deblur-full", zxing, preprocess.deblurred_full, CANDIDATE),
     ]
     sr = SuperResolution()
     if sr.available():
@@ -229,6 +230,7 @@ def candidate_steps() -> dict[str, Step]:
 #     crop/stretch-x   foreshortening of a tilted code
 #     crop/finder      a thumb over a finder pattern: drawn back from the other two (finder.py)
 #     crop/deblur      motion blur, estimated from the crop and undone
+#     crop/deblur-full the same at full size for crops of 360-560 px (crop/deblur halves them)
 #     crop/superres    small codes, WeChat's super-resolution network
 #   and on the whole frame:
 #     zbar/half        a second detector: codes whose finder patterns zxing-cpp misses
@@ -236,7 +238,8 @@ def candidate_steps() -> dict[str, Step]:
 # Measured and left out (no read the others miss): zxing/half, crop/stretch-y, crop/upscale,
 # crop/clahe, crop/lowpass-wide, crop/adaptive, crop/closed, crop/zbar, zbar on the whole frame.
 DEFAULT_STEPS = ("zxing", "zxing/centre2", "zxing/adaptive", "crop/lowpass", "crop/demoire",
-                 "crop/stretch-x", "crop/finder", "crop/deblur", "crop/superres", "zbar/half", "wechat")
+                 "crop/stretch-x", "crop/finder", "crop/deblur", "crop/deblur-full", "crop/superres",
+                 "zbar/half", "wechat")
 
 
 def default_steps(names: Sequence[str] = DEFAULT_STEPS) -> list[Step]:

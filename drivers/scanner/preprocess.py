@@ -106,6 +106,13 @@ def deblurred(gray: np.ndarray) -> Prepared | None:
     return image, factor, ORIGIN
 
 
+def deblurred_full(gray: np.ndarray) -> Prepared | None:
+    """deblurred, at the crop's full size for crops of 360-560 px (deblur.deblur_motion_full)."""
+    from .deblur import deblur_motion_full
+    image = deblur_motion_full(gray)
+    return None if image is None else (image, 1.0, ORIGIN)
+
+
 def lowpass(gray: np.ndarray) -> Prepared:
     """A phone screen filmed: the screen's pixel grid beats with the camera's into fine bands
     across the modules; a Gaussian of ~2 pixels removes the bands and keeps modules of >= 5."""

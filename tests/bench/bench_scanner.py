@@ -20,8 +20,9 @@ Prints markdown tables (docs/scanning.md publishes them):
    camera to on_code, through the real capture and decode threads.
 
 Parts (all by default): BENCH_SCANNER_PARTS=decoders,empty,degradation,stages,frames,latency
-runs only those named; BENCH_SCANNER_STAGES=crop/finder limits table 4 to the cascade and the
-variants naming that step (the full table 4 runs ~30 cascades over the set).
+runs only those named (tables 1, 2, 3, 4, 5, 6); BENCH_SCANNER_STAGES=crop/finder,crop/demoire
+limits table 4 to the cascade and the variants ending in those steps (the whole of table 4 runs
+~30 cascades over the set).
 
 Timings are the best of three runs per image (this 2-core machine is shared, and the minimum
 is the least disturbed by other processes); frame timings are medians over many frames.
@@ -52,7 +53,7 @@ from kiosk.domain.payload import decode_text  # noqa: E402
 DATA = REPO / ".." / "shared" / "testdata" / "zxing-qr"
 QUICK = "--quick" in sys.argv
 PARTS = set(filter(None, os.environ.get("BENCH_SCANNER_PARTS", "decoders,empty,degradation,stages,frames,latency").split(",")))
-STAGES_ONLY = os.environ.get("BENCH_SCANNER_STAGES", "")
+STAGES_ONLY = tuple(filter(None, os.environ.get("BENCH_SCANNER_STAGES", "").split(",")))
 REPEAT = 1 if QUICK else 3
 
 ZH = "江苏省南京市玄武区中山路1号 便民服务中心 张三"
@@ -209,7 +210,7 @@ def table_stages(zset, frames):
     variants += [(f"cascade without {s.name}", [x for x in kept if x is not s]) for s in kept[1:]]
     variants += [(f"cascade with {s.name}", kept + [s]) for s in others]
     if STAGES_ONLY:
-        variants = [(n, v) for n, v in variants if STAGES_ONLY in n or n == "**cascade**"]
+        variants = [(n, v) for n, v in variants if n == "**cascade**" or any(n.endswith(" " + s) for s in STAGES_ONLY)]
     print("### Cascade steps, measured (still images, every step tried; degradation set with next-frame "
           "confirmation)\n")
     print("| variant | degradation set exact / misread | zxing set exact / misread | ms per hard frame (median) |")
