@@ -79,6 +79,19 @@ class Runtime:
         self.outbox.close()
 
 
+class OnFirstReport:
+    """The A4 report printer, built (reportlab imported) on the first credit report: ~6 MB of the
+    kiosk process that most visits never use (issue #15 memory bench)."""
+
+    def __init__(self, build):
+        self._build, self._printer = build, None
+
+    def print_report(self, report):
+        if self._printer is None:
+            self._printer = self._build()
+        return self._printer.print_report(report)
+
+
 def build_runtime(cfg: KioskConfig, out_dir: Path) -> Runtime:
     """out_dir holds what simulators produce (receipt PNGs) and the embedded hall's database."""
     data_dir = Path(cfg.storage.data_dir)
@@ -125,7 +138,8 @@ def build_runtime(cfg: KioskConfig, out_dir: Path) -> Runtime:
                            printer_name=f"{cfg.printer.driver} {cfg.printer.model}".strip(),
                            printer_columns=cfg.printer.columns),
         hall=client, outbox=outbox, sender=sender, printer=printer, clock=hall_time,
-        report_printer=build_report_printer(cfg.printer, out_dir), camera=build_still_camera(scanner),
+        report_printer=OnFirstReport(lambda: build_report_printer(cfg.printer, out_dir)),
+        camera=build_still_camera(scanner),
         alive=lambda: liveness.beat("controller"))
     health = HealthMonitor(client, printer, post=controller.post, latest=lambda: controller.latest,
                            outbox_pending=outbox.pending_count, interval_s=cfg.hall.heartbeat_interval_s,
