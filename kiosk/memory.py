@@ -131,6 +131,25 @@ def _glibc():
     return _libc
 
 
+class _MallInfo2(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks",
+                                                     "fsmblks", "uordblks", "fordblks", "keepcost")]
+
+
+def malloc_info() -> dict[str, int]:
+    """glibc's own view (mallinfo2, glibc >= 2.33), KB: `heap` obtained from the kernel by brk and
+    arenas, `in_use` of it by live blocks, `free` of it held free (fragments a trim cannot return
+    are here), `mmapped` large blocks. {} where there is no mallinfo2."""
+    libc = _glibc()
+    fn = getattr(libc, "mallinfo2", None) if libc else None
+    if fn is None:
+        return {}
+    fn.restype = _MallInfo2
+    m = fn()
+    return {"heap": m.arena // 1024, "in_use": m.uordblks // 1024, "free": m.fordblks // 1024,
+            "mmapped": m.hblkhd // 1024}
+
+
 def _malloc_trim():
     libc = _glibc()
     return libc.malloc_trim if libc else None

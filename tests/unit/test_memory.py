@@ -120,3 +120,13 @@ def test_tuned_malloc_shares_one_arena_among_the_threads():
 
 def test_tune_malloc_leaves_what_the_environment_sets():
     assert memory.tune_malloc({"MALLOC_ARENA_MAX": "4"}) == {}
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc malloc")
+def test_malloc_info_sees_live_blocks_come_and_go():
+    before = memory.malloc_info()["in_use"]
+    blocks = [bytes(1000) for _ in range(20_000)]       # > 512 B: malloc, not pymalloc
+    held = memory.malloc_info()["in_use"]
+    del blocks
+    assert held - before > 15_000                       # KB
+    assert memory.malloc_info()["in_use"] - before < 5_000
