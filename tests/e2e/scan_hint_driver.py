@@ -42,6 +42,7 @@ from kiosk.domain.identity import IdentityCard, ric_check_symbol  # noqa: E402
 from kiosk.outbox import OutboxSender, SqliteOutbox  # noqa: E402
 from kiosk.ports import DeviceStatus, HallUnavailable, PrintResult  # noqa: E402
 from screens.app import KioskApp  # noqa: E402
+from screens.autopilot import call_on_ui  # noqa: E402
 from screens.layout_check import layout_problems  # noqa: E402
 from screens.screenshot import save_window  # noqa: E402
 
@@ -77,20 +78,7 @@ def picture(name: str, payload: bytes, look: Look):
 
 
 def on_ui(fn):
-    box, done = {}, threading.Event()
-
-    def call(_dt):
-        try:
-            box["value"] = fn()
-        except Exception as e:      # handed back to the worker thread, which raises it
-            box["error"] = e
-        done.set()
-    Clock.schedule_once(call)
-    if not done.wait(TIMEOUT_S):
-        raise TimeoutError("the UI thread did not answer")
-    if "error" in box:
-        raise box["error"]
-    return box["value"]
+    return call_on_ui(fn, TIMEOUT_S)
 
 
 def wait_drawn(app, what: str, predicate) -> float:
