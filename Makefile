@@ -31,5 +31,9 @@ fuzz: bootstrap
 soak: bootstrap
 	$(PY) tests/bench/bench_outbox_soak.py
 
+# The kiosk process's memory over a day in a busy hall: 500 visits as deployed (about an hour; docs/memory.md).
+memory: bootstrap
+	BENCH_VISITS=500 $(PY) tests/bench/bench_kiosk_memory.py
+
 clean:
 	rm -rf demo-out test-out var .pytest_cache

@@ -8,6 +8,7 @@ and the e2e tests use it.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from pathlib import Path
@@ -537,13 +538,26 @@ class Autopilot:
         self._on_ui(lambda: Window.bind(on_flip=self._flipped))
         self.wait_screen("attract")
         time.sleep(1.0)               # the attract screen's first textures and the heartbeat settle
+        from screens import app as app_module
         idle, idle_kinds, idle_maps = rss_kb(), memory.breakdown(), memory.by_mapping()
+        idle_kinds.update({f"malloc_{k}": v for k, v in memory.malloc_info().items()})
+        import tracemalloc                  # PYTHONTRACEMALLOC=1: how much of the heap is Python's, and whose
+        traced = tracemalloc.is_tracing()
+        idle_snapshot = tracemalloc.take_snapshot() if traced else None
+        if traced:
+            idle_kinds["python_traced"] = tracemalloc.get_traced_memory()[0] // 1024
         rss, visit_s, errors_shown, kinds, objects = [], [], {}, [], {}
-        counts = {}
+        counts, observers = {}, {}
+        # screenshots and their layout checks are the bench's, not the kiosk's: SOAK_SHOTS=0
+        # measures without them (their buffers and textures land in the same heap)
+        shot_visits = int(os.environ.get("SOAK_SHOTS", "4"))
+        # growth is counted from visit 10 or the next in the same language and mode as the last one:
+        # the four modes hold different widgets, which is not growth
+        base = 10 + (sessions - 10) % 4 if sessions > 10 else sessions
         for i in range(sessions):
             t0 = time.monotonic()
             lang, elder = ("zh", "en")[i % 2], i % 4 >= 2
-            shots = i < 4
+            shots = i < shot_visits
             try:
                 errors = self._soak_visit(lang, elder, f"soak-{i + 1:03d}-{lang}{'-elder' if elder else ''}"
                                           if shots else None)
@@ -557,21 +571,35 @@ class Autopilot:
             self.actions.remove_card()
             time.sleep(0.7)             # the reader sees the card gone (two empty finds)
             self._published.clear()     # the autopilot's own record of snapshots: not the app's memory
+            # the app hands freed heap back once a visit (memory.trim_soon after the wipe): measure after
+            # it, not racing it (a trim already running makes this one a no-op, then it has run)
+            time.sleep(app_module.TRIM_DELAY_S)
+            memory.trim()
             rss.append(rss_kb())
-            kinds.append(memory.breakdown())     # /proc/self/smaps by kind (~20 ms; this thread)
+            kinds.append({**memory.breakdown(),          # /proc/self/smaps by kind (~20 ms; this thread)
+                          **{f"malloc_{k}": v for k, v in memory.malloc_info().items()}})
+            if traced:
+                kinds[-1]["python_traced"] = tracemalloc.get_traced_memory()[0] // 1024
             visit_s.append(round(time.monotonic() - t0, 2))
-            if i + 1 in (10, sessions):
+            if i + 1 in (base, sessions):
                 counts[i + 1] = _object_counts()
+                observers[i + 1] = self._on_ui(_observer_counts)
             if (i + 1) % 10 == 0 or i + 1 == sessions:
                 objects[i + 1] = len(gc.get_objects())
         self._on_ui(lambda: Window.unbind(on_flip=self._flipped))
         gc.collect()
-        grown = {k: counts[sessions].get(k, 0) - v for k, v in counts.get(10, {}).items()}
-        grown.update({k: v for k, v in counts[sessions].items() if k not in counts.get(10, {})})
+        if traced:
+            diff = tracemalloc.take_snapshot().compare_to(idle_snapshot, "lineno")[:25]
+            self.summary["traced_growth_kb"] = [(str(d.traceback), d.size_diff // 1024) for d in diff]
+        grown = {k: counts[sessions].get(k, 0) - v for k, v in counts[base].items()}
+        grown.update({k: v for k, v in counts[sessions].items() if k not in counts[base]})
+        bound = {k: n - observers[base].get(k, 0) for k, n in observers[sessions].items()}
         self.summary.update(self.ui_timings(), rss_idle_kb=idle, rss_per_session_kb=rss, sessions=sessions,
                             rss_after_gc_kb=rss_kb(), visit_s=visit_s, form_errors_shown=errors_shown,
                             step_median_s={k: round(statistics.median(v), 3) for k, v in self._step_s.items()},
-                            object_growth_after_10=dict(sorted(grown.items(), key=lambda kv: -kv[1])[:15]),
+                            growth_from_visit=base, object_growth_after_10=dict(sorted(grown.items(), key=lambda kv: -kv[1])[:15]),
+                            observer_growth_after_10={k: v for k, v in sorted(bound.items(), key=lambda kv: -kv[1])[:25]
+                                                      if v > 0},
                             kivy_cache={k: len(v) for k, v in Cache._objects.items()},
                             rss_idle_kinds_kb=idle_kinds, idle_mappings_kb=idle_maps,
                             end_mappings_kb=memory.by_mapping(), kinds_per_session_kb=kinds, gc_objects=objects,
@@ -760,6 +788,27 @@ def _object_counts() -> dict[str, int]:
     return dict(Counter(type(o).__name__ for o in gc.get_objects()))
 
 
+def _observer_counts() -> dict[str, int]:
+    """Callbacks bound to each property or event, summed by class and name over every live Kivy
+    object, and those objects by class (Kivy thread): a binding made per visit on a long-lived
+    object (the app, the window, a screen) shows as a count that grows, which object counts
+    alone do not say."""
+    import gc
+
+    from kivy.event import EventDispatcher
+    out: dict[str, int] = {}
+    for obj in gc.get_objects():
+        if not issubclass(type(obj), EventDispatcher):    # type(): a dead weakproxy raises on isinstance
+            continue
+        cls = type(obj).__name__
+        out[f"{cls} objects"] = out.get(f"{cls} objects", 0) + 1
+        for name in (*obj.properties(), *obj.events()):
+            n = len(obj.get_property_observers(name))
+            if n:
+                out[f"{cls}.{name}"] = out.get(f"{cls}.{name}", 0) + n
+    return out
+
+
 def _python_memory() -> dict:
     """Python's own heap: blocks pymalloc holds and live objects tracked by the gc."""
     import gc
@@ -767,8 +816,11 @@ def _python_memory() -> dict:
     gc.collect()
     heavy = ("hall", "fastapi", "sqlalchemy", "uvicorn", "drivers.idcard.simulator", "drivers.printer.virtual",
              "drivers.scanner.simulator")
+    from collections import Counter
+    packages = Counter(name.split(".")[0] for name in sys.modules)
     return {"allocated_blocks": sys.getallocatedblocks(), "gc_objects": len(gc.get_objects()),
-            "modules": len(sys.modules), "imported": [m for m in heavy if m in sys.modules]}
+            "modules": len(sys.modules), "imported": [m for m in heavy if m in sys.modules],
+            "packages": dict(packages.most_common(30))}
 
 
 def _texture_bytes() -> dict:
@@ -780,4 +832,20 @@ def _texture_bytes() -> dict:
                     for entry in Cache._objects.get(category, {}).values()]
         sizes = [t.size for t in textures if hasattr(t, "size")]
         out[category] = {"count": len(textures), "kb": round(sum(w * h * 4 for w, h in sizes) / 1024)}
+    out["live"] = _live_textures()
     return out
+
+
+def _live_textures() -> dict:
+    """Every texture alive in the process (label texts, pictures, the preview), RGBA-sized: what
+    llvmpipe holds in this process's heap for them. By size, largest first."""
+    import gc
+
+    from kivy.graphics.texture import Texture, TextureRegion
+    seen: dict[int, tuple[int, int]] = {}
+    for obj in gc.get_objects():
+        if type(obj) is Texture or type(obj) is TextureRegion:
+            base = getattr(obj, "owner", None) or obj     # a region: its atlas or image
+            seen[id(base)] = tuple(base.size)
+    kb = sorted((w * h * 4 // 1024 for w, h in seen.values()), reverse=True)
+    return {"count": len(kb), "kb": sum(kb), "largest_kb": kb[:10]}

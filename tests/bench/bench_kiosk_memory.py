@@ -16,6 +16,7 @@ neighbours where they are on a terminal:
 
     .venv/bin/python tests/bench/bench_kiosk_memory.py           # JSON + summary in test-out/bench/
     BENCH_VISITS=40 .venv/bin/python tests/bench/bench_kiosk_memory.py
+    BENCH_TAG=-arena2 MALLOC_ARENA_MAX=2 BENCH_VISITS=20 ...     # an experiment beside another run
 """
 from __future__ import annotations
 
@@ -34,7 +35,9 @@ sys.path.insert(0, str(ROOT))
 PY = sys.executable
 VISITS = int(os.environ.get("BENCH_VISITS", "500"))
 OUT = ROOT / "test-out" / "bench"
-KINDS = ("heap", "arenas", "anon_mmap", "gpu", "stacks", "files", "total")
+TAG = os.environ.get("BENCH_TAG", "")     # runs side by side (an experiment's environment) keep apart
+KINDS = ("heap", "arenas", "anon_mmap", "gpu", "stacks", "files", "total",
+         "malloc_in_use", "malloc_free", "malloc_mmapped", "python_traced")     # glibc's view (mallinfo2): live vs held free
 
 
 def printer_process(port_file: str) -> None:
@@ -169,6 +172,8 @@ def figures(soak: dict) -> dict:
                                    for k in KINDS},
         "gc_objects": soak["gc_objects"],
         "object_growth_after_10": soak["object_growth_after_10"],
+        "observer_growth_after_10": soak.get("observer_growth_after_10", {}),
+        "growth_from_visit": soak.get("growth_from_visit", 10),
         "python": soak["python"],
         "kivy_cache": soak["kivy_cache"],
         "kivy_textures": soak["kivy_textures"],
@@ -190,12 +195,15 @@ def summary_text(fig: dict, load_before: str, load_after: str) -> str:
              f"(targets: idle <= 250 MB)",
              f"  slope over the last {fig['slope_window_visits']} visits: {fig['slope_mb_per_100']:+.2f} MB per 100 "
              f"visits (target <= 10)",
-             "  RSS by kind, MB:     " + "".join(f"{k:>10}" for k in KINDS)]
+             "  RSS by kind, MB:     " + "".join(f"{k.replace('malloc_', 'm.'):>10}" for k in KINDS)]
     for name, row in fig["kinds_mb"].items():
         lines.append(f"    {name:>16}   " + "".join(f"{row[k]:10.1f}" for k in KINDS))
     lines.append("    slope MB/100 visits" + "".join(f"{fig['kinds_slope_mb_per_100'][k]:10.2f}" for k in KINDS))
     growth = ", ".join(f"{k} {v:+d}" for k, v in list(fig["object_growth_after_10"].items())[:8]) or "none"
-    lines.append(f"  live Python objects (gc) by visit: {fig['gc_objects']}; grown since visit 10: {growth}")
+    lines.append(f"  live Python objects (gc) by visit: {fig['gc_objects']}; grown since visit {fig['growth_from_visit']} "
+                 f"(same language and mode as the last): {growth}")
+    bound = ", ".join(f"{k} {v:+d}" for k, v in list(fig["observer_growth_after_10"].items())[:8]) or "none"
+    lines.append(f"  Kivy callbacks bound, grown since visit {fig['growth_from_visit']}: {bound}")
     lines.append(f"  Python: {fig['python']}; Kivy textures: {fig['kivy_textures']}; caches: {fig['kivy_cache']}")
     t = fig["touch_ms"]
     lines.append(f"  touch -> next screen drawn, {t['count']} touches: median {t['median']} ms, p95 {t['p95']} ms, "
@@ -213,7 +221,7 @@ def loadavg() -> str:
 
 
 def main() -> int:
-    work = OUT / "kiosk-memory"
+    work = OUT / f"kiosk-memory{TAG}"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     before = loadavg()
@@ -221,10 +229,10 @@ def main() -> int:
     soak = run_kiosk(work, VISITS, timeout_s=60 + VISITS * 30)
     fig = figures(soak)
     fig.update(seconds=round(time.monotonic() - t0), loadavg_before=before, loadavg_after=loadavg())
-    (OUT / "kiosk_memory.json").write_text(json.dumps({"figures": fig, "autopilot": soak}, ensure_ascii=False,
+    (OUT / f"kiosk_memory{TAG}.json").write_text(json.dumps({"figures": fig, "autopilot": soak}, ensure_ascii=False,
                                                       indent=1), "utf-8")
     text = summary_text(fig, before, fig["loadavg_after"])
-    (OUT / "kiosk_memory.txt").write_text(text + "\n", "utf-8")
+    (OUT / f"kiosk_memory{TAG}.txt").write_text(text + "\n", "utf-8")
     print(text)
     return 0
 
