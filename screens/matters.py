@@ -12,6 +12,9 @@ from screens.widgets.letterpad import LetterPad
 
 class MattersScreen(KioskScreen):
     _shown = None
+    _tiles: dict = {}                # matter code -> its tile (see _tiles_for)
+    _tiles_matters = None            # the catalogue they were built for
+    _tiles_scale = None
 
     def render(self, snap):
         super().render(snap)
@@ -30,21 +33,41 @@ class MattersScreen(KioskScreen):
             self.ids.message.color = theme.ACCENT
         key = (snap.matters, s.audience, s.query)
         if key == self._shown:
-            return                   # rebuild tiles only when what they show changed
+            return                   # re-place tiles only when what they show changed
         self._shown = key
+        tiles = self._tiles_for(snap.matters)
         grid = self.ids.tiles
         grid.clear_widgets()
         self.dynamic = {k: v for k, v in self.dynamic.items() if not k.startswith("matter:")}
         for matter in visible:
-            small = int(fs(22))
-            tile = Factory.BigButton(text=f"{matter.name}\n[size={small}]{matter.department} · {'/'.join(matter.audience)}[/size]",
-                                     markup=True, height=dp(130) * app().scale, halign="center")
-            tile.bind(size=lambda w, sz: setattr(w, "text_size", (sz[0] - 24, None)),
-                      # two-line names grow their tile: nothing is cut off
-                      texture_size=lambda w, ts: setattr(w, "height", max(dp(130) * app().scale, ts[1] + dp(24))))
-            tile.bind(on_release=lambda _w, m=matter: self.post(ChooseMatter(m)))
-            grid.add_widget(tile)
-            self.dynamic[f"matter:{matter.code}"] = tile
+            grid.add_widget(tiles[matter.code])
+            self.dynamic[f"matter:{matter.code}"] = tiles[matter.code]
+
+    def _tiles_for(self, matters) -> dict:
+        """One tile per matter, built once per catalogue and kept across visits and filters (issue
+        #15): building ~30 Buttons and their CJK textures on every visit was most of the 596 ms
+        home -> matters touch, and widgets made and dropped per visit are memory churn. A tile
+        shows the catalogue only (nothing of a visitor); 长者模式 refills its text in place."""
+        scale = app().scale
+        if matters != self._tiles_matters:
+            self._tiles = {m.code: self._tile(m) for m in matters}
+            self._tiles_matters, self._tiles_scale = matters, scale
+        elif scale != self._tiles_scale:
+            for m in matters:
+                tile = self._tiles[m.code]
+                tile.text = _tile_text(m)
+                tile.height = max(dp(130) * scale, tile.texture_size[1] + dp(24))
+            self._tiles_scale = scale
+        return self._tiles
+
+    def _tile(self, matter):
+        tile = Factory.BigButton(text=_tile_text(matter), markup=True, height=dp(130) * app().scale,
+                                 halign="center")
+        tile.bind(size=lambda w, sz: setattr(w, "text_size", (sz[0] - 24, None)),
+                  # two-line names grow their tile: nothing is cut off
+                  texture_size=lambda w, ts: setattr(w, "height", max(dp(130) * app().scale, ts[1] + dp(24))))
+        tile.bind(on_release=lambda _w, m=matter: self.post(ChooseMatter(m)))
+        return tile
 
     def set_audience(self, audience):
         self.post(FilterMatters(audience, self._session.query))
@@ -72,3 +95,8 @@ class MattersScreen(KioskScreen):
 
     def invalidate(self):
         self._shown = None
+
+
+def _tile_text(matter) -> str:
+    small = int(fs(22))
+    return f"{matter.name}\n[size={small}]{matter.department} · {'/'.join(matter.audience)}[/size]"
