@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kiosk.domain.catalogue import Catalog, CatalogError, Matter
+from kiosk.domain.search import initials
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,9 @@ def load_catalog(catalog_dir: Path | str) -> CatalogSnapshot:
             raise CatalogError(str(path), "code", f"{m.code!r} is already used by {seen[m.code]}")
         seen[m.code] = path
         matters.append(m)
-    catalog = Catalog(tuple(matters))
+    # Served with each matter's pinyin initials: the terminals search by them without loading
+    # pypinyin's dictionary themselves (kiosk/domain/search.py).
+    catalog = Catalog(tuple(matters), initials={m.code: initials(m.name) for m in matters})
     body = canonical_json(catalog.to_json())
     etag = '"' + hashlib.sha256(body).hexdigest() + '"'
-    return CatalogSnapshot(Catalog(catalog.matters, etag=etag), body, etag)
+    return CatalogSnapshot(Catalog(catalog.matters, etag=etag, initials=catalog.initials), body, etag)

@@ -61,6 +61,7 @@ class Snapshot:
     hall_url: str = ""                   # for the technician menu
     camera: DeviceStatus | None = None   # the still camera (material photos); None: none here
     rejected: tuple = ()                 # technician menu: kiosk.rejected.RejectedItem, while it shows
+    matter_initials: Mapping[str, str] = field(default_factory=dict)   # the catalogue's, for search
 
 
 @dataclass(frozen=True)
@@ -252,7 +253,8 @@ class Controller:
                         devices=MappingProxyType(dict(self._devices)),
                         notice=remote.notice, maintenance=remote.maintenance,
                         seconds_left=self._seconds_left(), hall_url=self._cfg.hall_url,
-                        camera=self._materials.camera_status, rejected=self._technician.rejected)
+                        camera=self._materials.camera_status, rejected=self._technician.rejected,
+                        matter_initials=self._apply.initials)
         self._latest = snap
         for fn in self._subscribers:
             fn(snap)

@@ -23,7 +23,7 @@ class MattersScreen(KioskScreen):
         self.ids.btn_back.text = tr("返回" if s.card else "退出")
         for wid, audience in (("filter_all", ""), ("filter_person", "个人"), ("filter_enterprise", "法人")):
             self.ids[wid].state = "down" if s.audience == audience else "normal"
-        visible = filter_matters(snap.matters, s.audience, s.query)
+        visible = filter_matters(snap.matters, s.audience, s.query, snap.matter_initials)
         if s.query:
             found = "拼音首字母“{q}”：找到{n}项" if visible else "没有找到“{q}”，请删除几个字母再试"
             self.ids.message.text = tr(found).format(q=s.query.upper(), n=len(visible))

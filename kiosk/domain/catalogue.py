@@ -6,7 +6,8 @@ never accept a matter the hall's validator would reject. Errors name the key and
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
+from typing import Mapping
 
 FIELD_TYPES = frozenset({"text", "number", "date", "choice", "address", "phone", "uscc", "id_number"})
 # Where a form field may be pre-filled from. "" = not pre-filled.
@@ -223,6 +224,11 @@ class _Reader:
 class Catalog:
     matters: tuple[Matter, ...]
     etag: str = ""
+    # Pinyin initials of each matter's name (code -> "hwggssszsp"), computed by the hall: the
+    # kiosk searches by them, and without them it would load pypinyin's phrase dictionary (~48 MB
+    # resident, docs/memory.md) for 30 names. A catalogue key of its own, not a matter key, so a
+    # matter's content and hash stay as they were and older terminals ignore it.
+    initials: Mapping[str, str] = field(default_factory=dict)
 
     def get(self, code: str) -> Matter:
         for m in self.matters:
@@ -231,9 +237,24 @@ class Catalog:
         raise KeyError(code)
 
     def to_json(self) -> dict:
-        return {"matters": [m.to_dict() for m in self.matters]}
+        d: dict = {"matters": [m.to_dict() for m in self.matters]}
+        if self.initials:
+            d["initials"] = dict(sorted(self.initials.items()))
+        return d
 
     @classmethod
     def from_json(cls, d: dict, etag: str = "") -> "Catalog":
-        return cls(tuple(Matter.from_dict(m, where=f"catalog.matters[{i}]")
-                         for i, m in enumerate(d.get("matters", []))), etag=etag)
+        matters = tuple(Matter.from_dict(m, where=f"catalog.matters[{i}]")
+                        for i, m in enumerate(d.get("matters", [])))
+        return cls(matters, etag=etag, initials=_initials(d.get("initials"), {m.code for m in matters}))
+
+
+def _initials(raw, codes: set[str]) -> dict[str, str]:
+    """The hall's initials, kept only where they are what they claim: short, printable, lower
+    case (non-hanzi characters of the name stay in them: 、（）) for a matter in this catalogue. Anything else is dropped (the kiosk then works them out
+    itself), never an error: a search aid must not cost a terminal its catalogue."""
+    if not isinstance(raw, dict):
+        return {}
+    return {code: text for code, text in raw.items()
+            if code in codes and isinstance(text, str) and len(text) <= 200
+            and text == text.lower() and text.isprintable()}

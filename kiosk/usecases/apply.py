@@ -22,6 +22,10 @@ class Apply:
     def matters(self) -> tuple[Matter, ...]:
         return self.catalog.matters if self.catalog else ()
 
+    @property
+    def initials(self):
+        return self.catalog.initials if self.catalog else {}
+
     def load(self) -> None:
         try:
             self.catalog = self._hall.catalog()
