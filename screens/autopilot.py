@@ -110,7 +110,7 @@ class Autopilot:
         self.wait_for(f"screen {name}", lambda s: s.screen == name and extra(s))
 
     def tap(self, widget_name: str) -> None:
-        from kivy.tests.common import UnitTestTouch
+        from screens.finger import Finger
 
         def find():
             screen = self.app.sm.current_screen
@@ -135,7 +135,7 @@ class Autopilot:
         def press():
             w = find()
             x, y = w.to_window(*w.center)
-            touch = UnitTestTouch(x, y)
+            touch = Finger(x, y)
             touch.touch_down()
             before = self.app.sm.current
 
@@ -181,10 +181,10 @@ class Autopilot:
         self._touch_at(x, y)
 
     def _touch_at(self, x: float, y: float, pause: float = TAP_S) -> None:
-        from kivy.tests.common import UnitTestTouch
+        from screens.finger import Finger
 
         def press():
-            touch = UnitTestTouch(x, y)
+            touch = Finger(x, y)
             touch.touch_down()
             Clock.schedule_once(lambda _dt: touch.touch_up(), 0.05)
         self._on_ui(press)
@@ -313,7 +313,7 @@ class Autopilot:
 
     def write_signature(self, strokes, step_px: float = 12.0) -> None:
         """A finger along each stroke on the signature pad, a move every ~step_px."""
-        from kivy.tests.common import UnitTestTouch
+        from screens.finger import Finger
 
         def to_window(p):
             box = self.app.sm.current_screen.find("pad_box")
@@ -327,7 +327,7 @@ class Autopilot:
                 path += [(x0 + (x1 - x0) * i / n, y0 + (y1 - y0) * i / n) for i in range(1, n + 1)]
 
             def draw(path=path):
-                touch = UnitTestTouch(*path[0])
+                touch = Finger(*path[0])
                 touch.touch_down()
                 for x, y in path[1:]:
                     touch.touch_move(x, y)
@@ -710,7 +710,7 @@ class Autopilot:
 
     def _soak_tap(self, name: str, until) -> None:
         """Touch a widget (scrolled into view first if it is in a list), then wait for `until`."""
-        from kivy.tests.common import UnitTestTouch
+        from screens.finger import Finger
 
         def find():
             screen = self.app.sm.current_screen
@@ -737,7 +737,7 @@ class Autopilot:
             return True
 
         def press(at):
-            touch = UnitTestTouch(*at)
+            touch = Finger(*at)
             touch.touch_down()
             before = self.app.sm.current
 
