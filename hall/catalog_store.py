@@ -11,7 +11,7 @@ import hashlib
 import json
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from kiosk.domain.catalogue import Catalog, CatalogError, Matter
@@ -82,4 +82,4 @@ def load_catalog(catalog_dir: Path | str) -> CatalogSnapshot:
     catalog = Catalog(tuple(matters), initials={m.code: initials(m.name) for m in matters})
     body = canonical_json(catalog.to_json())
     etag = '"' + hashlib.sha256(body).hexdigest() + '"'
-    return CatalogSnapshot(Catalog(catalog.matters, etag=etag, initials=catalog.initials), body, etag)
+    return CatalogSnapshot(replace(catalog, etag=etag), body, etag)

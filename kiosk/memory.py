@@ -11,8 +11,10 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import logging
+import os
 import threading
 import time
+from typing import Mapping
 
 log = logging.getLogger(__name__)
 
@@ -155,7 +157,7 @@ def _malloc_trim():
     return libc.malloc_trim if libc else None
 
 
-def tune_malloc(environ=None) -> dict[str, int]:
+def tune_malloc(environ: Mapping[str, str] = os.environ) -> dict[str, int]:
     """Call first thing in the kiosk process, before Kivy, Mesa and the device threads exist.
 
     glibc gives each thread that mallocs its own arena (a 64 MB reservation) up to 8 per core;
@@ -163,7 +165,6 @@ def tune_malloc(environ=None) -> dict[str, int]:
     each arena holding its own free pages. ARENA_MAX caps them (issue #15 soak, 20 visits:
     arenas 23 -> 10 MB idle, 33 -> 10 MB after 20 visits). A MALLOC_ARENA_MAX in the environment
     wins (a measurement can compare). Returns what was set; {} without glibc or when left."""
-    environ = environ if environ is not None else {}
     libc = _glibc()
     if not libc or "MALLOC_ARENA_MAX" in environ:
         return {}

@@ -11,6 +11,7 @@ import logging
 import os
 import threading
 import time
+import tracemalloc                # PYTHONTRACEMALLOC=1: how much of the heap is Python's, and whose
 from pathlib import Path
 
 from kivy.clock import Clock
@@ -19,6 +20,7 @@ from kivy.uix.scrollview import ScrollView
 
 from kiosk import memory
 
+from screens.finger import Finger
 from screens.layout_check import in_view, layout_problems
 from screens.screenshot import save_window
 
@@ -110,8 +112,6 @@ class Autopilot:
         self.wait_for(f"screen {name}", lambda s: s.screen == name and extra(s))
 
     def tap(self, widget_name: str) -> None:
-        from screens.finger import Finger
-
         def find():
             screen = self.app.sm.current_screen
             w = (screen.find(widget_name) or self.app.countdown.ids.get(widget_name)
@@ -181,8 +181,6 @@ class Autopilot:
         self._touch_at(x, y)
 
     def _touch_at(self, x: float, y: float, pause: float = TAP_S) -> None:
-        from screens.finger import Finger
-
         def press():
             touch = Finger(x, y)
             touch.touch_down()
@@ -313,8 +311,6 @@ class Autopilot:
 
     def write_signature(self, strokes, step_px: float = 12.0) -> None:
         """A finger along each stroke on the signature pad, a move every ~step_px."""
-        from screens.finger import Finger
-
         def to_window(p):
             box = self.app.sm.current_screen.find("pad_box")
             return box.to_window(box.x + p[0] * box.width, box.y + (1 - p[1]) * box.height)
@@ -539,13 +535,9 @@ class Autopilot:
         self.wait_screen("attract")
         time.sleep(1.0)               # the attract screen's first textures and the heartbeat settle
         from screens import app as app_module
-        idle, idle_kinds, idle_maps = rss_kb(), memory.breakdown(), memory.by_mapping()
-        idle_kinds.update({f"malloc_{k}": v for k, v in memory.malloc_info().items()})
-        import tracemalloc                  # PYTHONTRACEMALLOC=1: how much of the heap is Python's, and whose
         traced = tracemalloc.is_tracing()
+        idle, idle_kinds, idle_maps = rss_kb(), _memory_kinds(), memory.by_mapping()
         idle_snapshot = tracemalloc.take_snapshot() if traced else None
-        if traced:
-            idle_kinds["python_traced"] = tracemalloc.get_traced_memory()[0] // 1024
         rss, visit_s, errors_shown, kinds, objects = [], [], {}, [], {}
         counts, observers = {}, {}
         # screenshots and their layout checks are the bench's, not the kiosk's: SOAK_SHOTS=0
@@ -576,10 +568,7 @@ class Autopilot:
             time.sleep(app_module.TRIM_DELAY_S)
             memory.trim()
             rss.append(rss_kb())
-            kinds.append({**memory.breakdown(),          # /proc/self/smaps by kind (~20 ms; this thread)
-                          **{f"malloc_{k}": v for k, v in memory.malloc_info().items()}})
-            if traced:
-                kinds[-1]["python_traced"] = tracemalloc.get_traced_memory()[0] // 1024
+            kinds.append(_memory_kinds())
             visit_s.append(round(time.monotonic() - t0, 2))
             if i + 1 in (base, sessions):
                 counts[i + 1] = _object_counts()
@@ -710,8 +699,6 @@ class Autopilot:
 
     def _soak_tap(self, name: str, until) -> None:
         """Touch a widget (scrolled into view first if it is in a list), then wait for `until`."""
-        from screens.finger import Finger
-
         def find():
             screen = self.app.sm.current_screen
             w = screen.find(name) or (screen.ids.header.ids.get(name) if "header" in screen.ids else None)
@@ -786,6 +773,15 @@ def _object_counts() -> dict[str, int]:
     from collections import Counter
     gc.collect()
     return dict(Counter(type(o).__name__ for o in gc.get_objects()))
+
+
+def _memory_kinds() -> dict[str, int]:
+    """KB by kind: /proc/self/smaps (~20 ms; the calling thread), glibc's view of its heap, and
+    with PYTHONTRACEMALLOC=1 the part of it Python allocated."""
+    kinds = {**memory.breakdown(), **{f"malloc_{k}": v for k, v in memory.malloc_info().items()}}
+    if tracemalloc.is_tracing():
+        kinds["python_traced"] = tracemalloc.get_traced_memory()[0] // 1024
+    return kinds
 
 
 def _observer_counts() -> dict[str, int]:

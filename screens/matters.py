@@ -56,16 +56,14 @@ class MattersScreen(KioskScreen):
             for m in matters:
                 tile = self._tiles[m.code]
                 tile.text = _tile_text(m)
-                tile.height = max(dp(130) * scale, tile.texture_size[1] + dp(24))
+                _fit_height(tile)
             self._tiles_scale = scale
         return self._tiles
 
     def _tile(self, matter):
         tile = Factory.BigButton(text=_tile_text(matter), markup=True, height=dp(130) * app().scale,
                                  halign="center")
-        tile.bind(size=lambda w, sz: setattr(w, "text_size", (sz[0] - 24, None)),
-                  # two-line names grow their tile: nothing is cut off
-                  texture_size=lambda w, ts: setattr(w, "height", max(dp(130) * app().scale, ts[1] + dp(24))))
+        tile.bind(size=lambda w, sz: setattr(w, "text_size", (sz[0] - 24, None)), texture_size=_fit_height)
         tile.bind(on_release=lambda _w, m=matter: self.post(ChooseMatter(m)))
         return tile
 
@@ -95,6 +93,11 @@ class MattersScreen(KioskScreen):
 
     def invalidate(self):
         self._shown = None
+
+
+def _fit_height(tile, *_):
+    # two-line names grow their tile: nothing is cut off
+    tile.height = max(dp(130) * app().scale, tile.texture_size[1] + dp(24))
 
 
 def _tile_text(matter) -> str:

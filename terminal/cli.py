@@ -25,7 +25,7 @@ DEVICE_TOOLS = ("drivers.idcard.cli", "drivers.printer.cli", "drivers.scanner.cl
 
 def main(argv=None) -> int:
     from kiosk import memory
-    memory.tune_malloc(os.environ)     # before any thread, Kivy or Mesa allocates (kiosk/memory.py)
+    memory.tune_malloc()     # before any thread, Kivy or Mesa allocates (kiosk/memory.py)
     p = argparse.ArgumentParser(prog="kiosk", description="便民服务自助终端 self-service kiosk")
     p.add_argument("--config", default="config/kiosk.toml", help="kiosk TOML file (default: %(default)s)")
     sub = p.add_subparsers(dest="command", required=True)

@@ -251,8 +251,9 @@ class Catalog:
 
 def _initials(raw, codes: set[str]) -> dict[str, str]:
     """The hall's initials, kept only where they are what they claim: short, printable, lower
-    case (non-hanzi characters of the name stay in them: 、（）) for a matter in this catalogue. Anything else is dropped (the kiosk then works them out
-    itself), never an error: a search aid must not cost a terminal its catalogue."""
+    case (non-hanzi characters of the name stay in them: 、（）), for a matter in this
+    catalogue. Anything else is dropped (the kiosk then works them out itself), never an error:
+    a search aid must not cost a terminal its catalogue."""
     if not isinstance(raw, dict):
         return {}
     return {code: text for code, text in raw.items()

@@ -4,6 +4,7 @@ session's (pure); what needs the hall is the catalogue, loaded at start, on the 
 from __future__ import annotations
 
 import logging
+from typing import Mapping
 
 from kiosk import session as S
 from kiosk.domain.catalogue import Catalog, Matter
@@ -23,7 +24,7 @@ class Apply:
         return self.catalog.matters if self.catalog else ()
 
     @property
-    def initials(self):
+    def initials(self) -> Mapping[str, str]:
         return self.catalog.initials if self.catalog else {}
 
     def load(self) -> None:

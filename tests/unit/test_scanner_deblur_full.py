@@ -1,11 +1,10 @@
 """deblur.deblur_motion_full (the crop/deblur-full step): a halved crop's blur, undone at full size."""
-import cv2
 import numpy as np
 
-from drivers.scanner import degrade, locate
 from drivers.scanner.cascade import default_steps
 from drivers.scanner.deblur import FULL_MAX_SIDE, deblur_motion, deblur_motion_full
 from drivers.scanner.decoders import ZxingDecoder
+from tests.unit.degraded_crop import unread_crop
 
 
 def test_only_crops_that_deblur_motion_halves_and_not_too_large():
@@ -18,11 +17,7 @@ def test_only_crops_that_deblur_motion_halves_and_not_too_large():
 
 def test_a_blur_of_11_px_read_at_full_size_but_not_at_half():
     """motion/003 of the degradation set: 11 px at 10 degrees on a 266 px code."""
-    it = next(i for i in degrade.items(kinds=("motion",)) if i.name == "motion/003")
-    g = cv2.cvtColor(it.frame(), cv2.COLOR_BGR2GRAY)
-    zx = ZxingDecoder(locate_failures=True)
-    assert zx.decode(g) == []
-    crop = locate.candidates(g, zx.last_errors)[0].crop(g)
+    it, crop = unread_crop("motion/003")
     half, factor = deblur_motion(crop)
     assert factor == 2.0 and ZxingDecoder().decode(half) == []
     assert [c.data for c in ZxingDecoder().decode(deblur_motion_full(crop))] == [it.payload]

@@ -2,11 +2,11 @@
 import cv2
 import numpy as np
 
-from drivers.scanner import degrade, locate
 from drivers.scanner.cascade import default_steps
 from drivers.scanner.decoders import ZxingDecoder
 from drivers.scanner.demoire import PEAK_MIN, band, demoire
 from drivers.scanner.synth import Look, render_frame
+from tests.unit.degraded_crop import unread_crop
 
 PAYLOAD = "浙江省杭州市西湖区文三路90号 王小明 社保卡补办".encode("gb18030")
 
@@ -36,11 +36,7 @@ def test_crops_without_bands_are_left_alone():
 
 def test_evened_bands_read_where_the_crop_did_not():
     """moire/003 of the degradation set: bands of 13 px on modules of 7 px."""
-    it = next(i for i in degrade.items(kinds=("moire",)) if i.name == "moire/003")
-    g = cv2.cvtColor(it.frame(), cv2.COLOR_BGR2GRAY)
-    zx = ZxingDecoder(locate_failures=True)
-    assert zx.decode(g) == []
-    c = locate.candidates(g, zx.last_errors)[0].crop(g)
+    it, c = unread_crop("moire/003")
     assert ZxingDecoder().decode(c) == []
     assert ZxingDecoder().decode(cv2.GaussianBlur(c, (0, 0), 2.0)) == []      # what crop/lowpass does
     image, factor, origin = demoire(c)
