@@ -641,6 +641,8 @@ class Autopilot:
         shot("a-home")
         self._soak_tap("btn_matters", lambda s: s.screen == "matters" and bool(s.matters))
         shot("b-matters")
+        self.summary.setdefault("matters_scroll_at_open", []).append(
+            self._on_ui(lambda: self.app.sm.current_screen.ids.scroll.scroll_y))
         code = next(m.code for m in self.app.current_snapshot.matters if m.name == TARGET_MATTER)
         self._soak_tap(f"matter:{code}", lambda s: s.screen == "guide")
         shot("c-guide")

@@ -89,6 +89,9 @@ class MattersScreen(KioskScreen):
     def wipe(self):
         self.ids.pad_box.clear_widgets()
         self.ids.pad_box.height = 0
+        # The tiles stay built across visits (_tiles_for), and so would the list's scroll: the next
+        # person would open it where the last one chose their matter. Every visit starts at the top.
+        self.ids.scroll.scroll_y = 1
         self._shown = None
 
     def invalidate(self):

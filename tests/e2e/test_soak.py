@@ -34,6 +34,8 @@ def test_four_whole_visits_in_both_languages_and_modes(soak):
     assert len(list((out / "receipts").glob("*.png"))) == 4          # a receipt printed each visit
     shots = sorted(p.stem for p in (out / "screens").glob("*.png"))
     assert shots == SHOTS
+    # each visit opens the matter list at the top, not where the last visitor scrolled to theirs
+    assert summary["matters_scroll_at_open"] == [1.0] * 4
 
 
 @pytest.mark.e2e
