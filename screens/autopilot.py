@@ -12,10 +12,12 @@ import os
 import threading
 import time
 import tracemalloc                # PYTHONTRACEMALLOC=1: how much of the heap is Python's, and whose
+import weakref
 from pathlib import Path
 
 from kivy.clock import Clock
 from kivy.core.window import Window
+from kivy.lang import builder as kv_builder
 from kivy.uix.scrollview import ScrollView
 
 from kiosk import memory
@@ -539,13 +541,14 @@ class Autopilot:
         idle, idle_kinds, idle_maps = rss_kb(), _memory_kinds(), memory.by_mapping()
         idle_snapshot = tracemalloc.take_snapshot() if traced else None
         rss, visit_s, errors_shown, kinds, objects = [], [], {}, [], {}
-        counts, observers = {}, {}
+        counts, observers, kv_handlers = {}, {}, []
         # screenshots and their layout checks are the bench's, not the kiosk's: SOAK_SHOTS=0
         # measures without them (their buffers and textures land in the same heap)
         shot_visits = int(os.environ.get("SOAK_SHOTS", "4"))
         # growth is counted from visit 10 or the next in the same language and mode as the last one:
         # the four modes hold different widgets, which is not growth
-        base = 10 + (sessions - 10) % 4 if sessions > 10 else sessions
+        # (a short run of 5-10 visits compares its last two rounds, for a quick look)
+        base = 10 + (sessions - 10) % 4 if sessions > 10 else sessions - 4 if sessions > 4 else sessions
         for i in range(sessions):
             t0 = time.monotonic()
             lang, elder = ("zh", "en")[i % 2], i % 4 >= 2
@@ -571,10 +574,11 @@ class Autopilot:
             kinds.append(_memory_kinds())
             visit_s.append(round(time.monotonic() - t0, 2))
             if i + 1 in (base, sessions):
+                observers[i + 1] = self._on_ui(_observer_counts)    # first: it links lazy properties
                 counts[i + 1] = _object_counts()
-                observers[i + 1] = self._on_ui(_observer_counts)
             if (i + 1) % 10 == 0 or i + 1 == sessions:
                 objects[i + 1] = len(gc.get_objects())
+            kv_handlers.append(len(kv_builder._handlers))   # kv bindings kept per widget until unbound
         self._on_ui(lambda: Window.unbind(on_flip=self._flipped))
         gc.collect()
         if traced:
@@ -582,11 +586,11 @@ class Autopilot:
             self.summary["traced_growth_kb"] = [(str(d.traceback), d.size_diff // 1024) for d in diff]
         grown = {k: counts[sessions].get(k, 0) - v for k, v in counts[base].items()}
         grown.update({k: v for k, v in counts[sessions].items() if k not in counts[base]})
-        bound = {k: n - observers[base].get(k, 0) for k, n in observers[sessions].items()}
+        bound = _bindings_grown(observers[base], observers[sessions])
         self.summary.update(self.ui_timings(), rss_idle_kb=idle, rss_per_session_kb=rss, sessions=sessions,
                             rss_after_gc_kb=rss_kb(), visit_s=visit_s, form_errors_shown=errors_shown,
                             step_median_s={k: round(statistics.median(v), 3) for k, v in self._step_s.items()},
-                            growth_from_visit=base, object_growth_after_10=dict(sorted(grown.items(), key=lambda kv: -kv[1])[:15]),
+                            growth_from_visit=base, kv_rule_handlers_per_visit=kv_handlers, object_growth_after_10=dict(sorted(grown.items(), key=lambda kv: -kv[1])[:15]),
                             observer_growth_after_10={k: v for k, v in sorted(bound.items(), key=lambda kv: -kv[1])[:25]
                                                       if v > 0},
                             kivy_cache={k: len(v) for k, v in Cache._objects.items()},
@@ -786,25 +790,64 @@ def _memory_kinds() -> dict[str, int]:
     return kinds
 
 
-def _observer_counts() -> dict[str, int]:
-    """Callbacks bound to each property or event, summed by class and name over every live Kivy
-    object, and those objects by class (Kivy thread): a binding made per visit on a long-lived
-    object (the app, the window, a screen) shows as a count that grows, which object counts
-    alone do not say."""
+def _observer_counts() -> weakref.WeakKeyDictionary:
+    """Callbacks bound to each property or event of every live Kivy object, by object, keyed by
+    class, name and where the binding was made (Kivy thread). Compared between two visits for the
+    objects alive at both (`_bindings_grown`): a binding made per visit on something that lives on
+    (the window, a kept widget) shows there; widgets made and dropped per visit do not."""
     import gc
 
     from kivy.event import EventDispatcher
-    out: dict[str, int] = {}
-    for obj in gc.get_objects():
-        if not issubclass(type(obj), EventDispatcher):    # type(): a dead weakproxy raises on isinstance
-            continue
-        cls = type(obj).__name__
-        out[f"{cls} objects"] = out.get(f"{cls} objects", 0) + 1
+    dispatchers = [obj for obj in gc.get_objects()
+                   if issubclass(type(obj), EventDispatcher)]   # type(): a dead weakproxy raises on isinstance
+    # Kivy links an alias property (right, center_x, top...) on first use, binding it to x, y, width,
+    # height: reading its observers is a first use. Look at every property once before counting, or
+    # the count itself adds ~1,100 bindings between the first probe and the next (seen as "growth").
+    for obj in dispatchers:
+        for name in obj.properties():
+            obj.get_property_observers(name)
+    out = weakref.WeakKeyDictionary()
+    for obj in dispatchers:
+        cls, counts = type(obj).__name__, {}
         for name in (*obj.properties(), *obj.events()):
-            n = len(obj.get_property_observers(name))
-            if n:
-                out[f"{cls}.{name}"] = out.get(f"{cls}.{name}", 0) + n
+            for observer in obj.get_property_observers(name, args=True):
+                key = f"{cls}.{name} <- {_bound_where(observer)}"
+                counts[key] = counts.get(key, 0) + 1
+        try:
+            out[obj] = counts
+        except TypeError:       # a Cython dispatcher without weak references: not a widget, skipped
+            continue
     return out
+
+
+def _bindings_grown(before: weakref.WeakKeyDictionary, after: weakref.WeakKeyDictionary) -> dict[str, int]:
+    """Bindings added between two probes on the objects alive at both, summed by key."""
+    grown: dict[str, int] = {}
+    for obj, counts in after.items():
+        old = before.get(obj)
+        if old is None:
+            continue
+        for key, n in counts.items():
+            if n > old.get(key, 0):
+                grown[key] = grown.get(key, 0) + n - old.get(key, 0)
+    return grown
+
+
+def _bound_where(observer: tuple) -> str:
+    """Where a Kivy binding was made: the kv rule's file and line, else the callback's own
+    definition. A count that grows then names its line, not just the property."""
+    callback, largs, _kwargs, is_ref, _uid = observer
+    for arg in largs:                      # kv bindings carry their rule (ParserRuleProperty)
+        ctx = getattr(arg, "ctx", None)
+        if ctx is not None and hasattr(arg, "line"):
+            return f"{os.path.basename(getattr(ctx, 'filename', None) or '?')}:{arg.line + 1} {arg.name}"
+    if is_ref:
+        callback = callback()              # a WeakMethod
+    func = getattr(callback, "__func__", callback)
+    code = getattr(func, "__code__", None)
+    if code is None:
+        return getattr(func, "__qualname__", type(func).__name__)
+    return f"{os.path.basename(code.co_filename)}:{code.co_firstlineno} {func.__qualname__}"
 
 
 def _python_memory() -> dict:

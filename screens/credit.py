@@ -5,6 +5,7 @@ from kiosk.session import Back, PrintCredit, RequestCredit
 from screens import theme
 from screens.base import KioskScreen, fs, tr
 from screens.widgets.scan_hint import ScanHintBar  # noqa: F401  (used by credit.kv)
+from screens.widgets.discard import discard_children
 
 
 class CreditScreen(KioskScreen):
@@ -31,7 +32,7 @@ class CreditReportScreen(KioskScreen):
         self.ids.message.text = tr(s.message)
         r = s.credit
         grid = self.ids.lines
-        grid.clear_widgets()
+        discard_children(grid)
         if r is None:
             return
         rows = [(f"{tr('报告编号')}{tr('：')}{r.report_no}", theme.TEXT),
@@ -60,4 +61,4 @@ class CreditReportScreen(KioskScreen):
         self.post(Back())
 
     def wipe(self):
-        self.ids.lines.clear_widgets()
+        discard_children(self.ids.lines)

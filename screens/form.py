@@ -9,6 +9,7 @@ from kivy.metrics import dp
 from kivy.properties import BooleanProperty
 
 from screens.base import KioskScreen, app, fs, tr
+from screens.widgets.discard import discard_children
 
 
 # Which keyboard a field type opens with (the user can switch on the keyboard itself).
@@ -46,7 +47,7 @@ class FormScreen(KioskScreen):
         self.ids.title.text = s.matter.name
         self._hide_keyboard()
         grid = self.ids.fields
-        grid.clear_widgets()
+        discard_children(grid)
         self.dynamic = {"keyboard": self._kb} if self._kb is not None else {}
         for f in s.matter.form:
             from_card = f.prefill.startswith("idcard.") and bool(s.values.get(f.name))
@@ -150,7 +151,7 @@ class FormScreen(KioskScreen):
         if self._kb is not None:
             self._kb.reset()              # privacy: no pinyin or candidates of the last user
         self._hide_keyboard()
-        self.ids.fields.clear_widgets()
+        discard_children(self.ids.fields)
         self.dynamic = {"keyboard": self._kb} if self._kb is not None else {}
         self._built_for = None
 

@@ -5,6 +5,7 @@ from kiosk.domain.guide import guide_sections
 from kiosk.session import Back, StartApplication
 from screens import theme
 from screens.base import KioskScreen, fs, tr
+from screens.widgets.discard import discard_children
 
 
 class GuideScreen(KioskScreen):
@@ -20,7 +21,7 @@ class GuideScreen(KioskScreen):
         self._shown = s.matter
         self.ids.title.text = s.matter.name
         grid = self.ids.sections
-        grid.clear_widgets()
+        discard_children(grid)
         for heading, lines in guide_sections(s.matter):
             grid.add_widget(_text(heading, fs(28), theme.PRIMARY, bold=True))
             grid.add_widget(_text("\n".join(lines), fs(26), theme.TEXT))
@@ -34,7 +35,7 @@ class GuideScreen(KioskScreen):
 
     def wipe(self):
         self._shown = None
-        self.ids.sections.clear_widgets()
+        discard_children(self.ids.sections)
 
     def invalidate(self):
         self._shown = None

@@ -22,6 +22,7 @@ from kiosk.session import (GO_TO_WINDOW, Back, CancelCapture, ClearMaterial, Def
                            SubmitMaterials, TakePhoto, UsePhoto)
 from screens import theme
 from screens.base import KioskScreen, app, fs, tr
+from screens.widgets.discard import discard_children
 
 AMBER = (0.62, 0.36, 0.0, 1)      # 窗口补交: readable on the light background (contrast > 4.5:1)
 
@@ -73,7 +74,7 @@ class MaterialsScreen(KioskScreen):
             return
         self._built_for = key
         grid = self.ids.rows
-        grid.clear_widgets()
+        discard_children(grid)
         self.dynamic = {}
         for m in s.matter.materials:
             grid.add_widget(self._row(s, m, problem))
@@ -271,7 +272,7 @@ class MaterialsScreen(KioskScreen):
     def wipe(self):
         """Privacy: no photo of the last user stays in a texture."""
         self._stop_preview()
-        self.ids.rows.clear_widgets()
+        discard_children(self.ids.rows)
         self.ids.photo.texture = None
         self._photo_key = None
         self._thumbs = {}

@@ -7,6 +7,7 @@ from kiosk.domain.progress import short_time
 from kiosk.session import Back, OpenApplication
 from screens import theme
 from screens.base import KioskScreen, app, fs, tr
+from screens.widgets.discard import discard_children
 
 
 class ProgressScreen(KioskScreen):
@@ -20,7 +21,7 @@ class ProgressScreen(KioskScreen):
             return
         self._shown = s.applications
         grid = self.ids.rows
-        grid.clear_widgets()
+        discard_children(grid)
         self.dynamic.clear()
         for p in s.applications:
             text = (f"{p.matter_name}\n[size={int(fs(22))}]{p.application_no} · {tr('状态')}{tr('：')}{p.status_text}"
@@ -37,7 +38,7 @@ class ProgressScreen(KioskScreen):
 
     def wipe(self):
         self._shown = None
-        self.ids.rows.clear_widgets()
+        discard_children(self.ids.rows)
         self.dynamic.clear()
 
     invalidate = wipe
@@ -49,7 +50,7 @@ class ProgressDetailScreen(KioskScreen):
         s = snap.session
         self.ids.message.text = tr(s.message)
         grid = self.ids.lines
-        grid.clear_widgets()
+        discard_children(grid)
         p = s.progress
         if p is None:
             if s.wanted_no:
@@ -75,7 +76,7 @@ class ProgressDetailScreen(KioskScreen):
         self.post(Back())
 
     def wipe(self):
-        self.ids.lines.clear_widgets()
+        discard_children(self.ids.lines)
 
 
 def _line(text, color):

@@ -7,6 +7,7 @@ from kiosk.session import Back, Confirm
 from screens import theme
 from screens.base import KioskScreen, fs, tr
 from screens.status_text import printer_problem
+from screens.widgets.discard import discard_children
 
 
 class ReviewScreen(KioskScreen):
@@ -17,7 +18,7 @@ class ReviewScreen(KioskScreen):
         if s.matter is None:
             return
         grid = self.ids.lines
-        grid.clear_widgets()
+        discard_children(grid)
         rows = [(tr("办理事项"), s.matter.name), (tr("办理时限"), s.matter.time_limit_text)]
         for f in s.matter.form:
             value = s.values.get(f.name, "") or tr("（未填写）")
@@ -44,7 +45,7 @@ class ReviewScreen(KioskScreen):
         self.post(Back())
 
     def wipe(self):
-        self.ids.lines.clear_widgets()
+        discard_children(self.ids.lines)
 
 
 def _cell(text, color, width_hint, bold=False):

@@ -12,6 +12,7 @@ from kiosk.rejected import KIND_TEXT, STATE_TEXT
 from kiosk.health import APP_VERSION
 from kiosk.session import Back
 from screens.base import KioskScreen, tr
+from screens.widgets.discard import discard_children
 
 
 class TechPinScreen(KioskScreen):
@@ -77,7 +78,7 @@ class TechScreen(KioskScreen):
     def _render_rejected(self, items) -> None:
         """被退回的上传: what, when, why, whose (masked); 再试一次 / 移交窗口 for the open ones."""
         box = self.ids.rejected
-        box.clear_widgets()
+        discard_children(box)
         for name in [n for n in self.dynamic if n.startswith(("retry:", "handover:", "rejected:"))]:
             del self.dynamic[name]
         open_ = sum(1 for i in items if i.open)

@@ -17,6 +17,7 @@ neighbours where they are on a terminal:
     .venv/bin/python tests/bench/bench_kiosk_memory.py           # JSON + summary in test-out/bench/
     BENCH_VISITS=40 .venv/bin/python tests/bench/bench_kiosk_memory.py
     BENCH_TAG=-arena2 MALLOC_ARENA_MAX=2 BENCH_VISITS=20 ...     # an experiment beside another run
+    BENCH_WRAP="heaptrack -o /tmp/kiosk" BENCH_VISITS=3 ...       # where the native heap goes
 """
 from __future__ import annotations
 
@@ -35,6 +36,7 @@ sys.path.insert(0, str(ROOT))
 PY = sys.executable
 VISITS = int(os.environ.get("BENCH_VISITS", "500"))
 OUT = ROOT / "test-out" / "bench"
+WRAP = os.environ.get("BENCH_WRAP", "").split()   # e.g. "heaptrack -o /tmp/kiosk": a native heap profile
 TAG = os.environ.get("BENCH_TAG", "")     # runs side by side (an experiment's environment) keep apart
 KINDS = ("heap", "arenas", "anon_mmap", "gpu", "stacks", "files", "total",
          "malloc_in_use", "malloc_free", "malloc_mmapped", "python_traced")     # glibc's view (mallinfo2): live vs held free
@@ -119,7 +121,7 @@ def run_kiosk(work: Path, visits: int, timeout_s: float, extra_env: dict | None 
         env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
         env.update({"SDL_VIDEODRIVER": "offscreen", **(extra_env or {})})
         with open(work / "kiosk.log", "wb") as log:
-            proc = subprocess.Popen([PY, "-m", "terminal.cli", "--config", str(config), "demo", "--autopilot",
+            proc = subprocess.Popen([*WRAP, PY, "-m", "terminal.cli", "--config", str(config), "demo", "--autopilot",
                                      "--scenario", "soak", "--sessions", str(visits), "--out", str(out),
                                      "--reader-console", str(n.fifo)],
                                     cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
