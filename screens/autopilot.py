@@ -12,7 +12,6 @@ import os
 import threading
 import time
 import tracemalloc                # PYTHONTRACEMALLOC=1: how much of the heap is Python's, and whose
-import weakref
 from pathlib import Path
 
 from kivy.clock import Clock
@@ -587,9 +586,16 @@ class Autopilot:
         grown = {k: counts[sessions].get(k, 0) - v for k, v in counts[base].items()}
         grown.update({k: v for k, v in counts[sessions].items() if k not in counts[base]})
         bound = _bindings_grown(observers[base], observers[sessions])
+        by_class = {}
+        for probe, sign in ((observers[sessions], 1), (observers[base], -1)):
+            for counts in probe.values():
+                for key, n in counts.items():
+                    by_class[key] = by_class.get(key, 0) + sign * n
         self.summary.update(self.ui_timings(), rss_idle_kb=idle, rss_per_session_kb=rss, sessions=sessions,
                             rss_after_gc_kb=rss_kb(), visit_s=visit_s, form_errors_shown=errors_shown,
                             step_median_s={k: round(statistics.median(v), 3) for k, v in self._step_s.items()},
+                            bindings_by_class_grown={k: v for k, v in sorted(by_class.items(), key=lambda kv: -kv[1])[:15]
+                                                     if v > 0},
                             growth_from_visit=base, kv_rule_handlers_per_visit=kv_handlers, object_growth_after_10=dict(sorted(grown.items(), key=lambda kv: -kv[1])[:15]),
                             observer_growth_after_10={k: v for k, v in sorted(bound.items(), key=lambda kv: -kv[1])[:25]
                                                       if v > 0},
@@ -790,7 +796,7 @@ def _memory_kinds() -> dict[str, int]:
     return kinds
 
 
-def _observer_counts() -> weakref.WeakKeyDictionary:
+def _observer_counts() -> dict[int, dict[str, int]]:
     """Callbacks bound to each property or event of every live Kivy object, by object, keyed by
     class, name and where the binding was made (Kivy thread). Compared between two visits for the
     objects alive at both (`_bindings_grown`): a binding made per visit on something that lives on
@@ -798,6 +804,7 @@ def _observer_counts() -> weakref.WeakKeyDictionary:
     import gc
 
     from kivy.event import EventDispatcher
+    gc.collect()                  # widgets dropped this visit but still in a cycle are not "kept"
     dispatchers = [obj for obj in gc.get_objects()
                    if issubclass(type(obj), EventDispatcher)]   # type(): a dead weakproxy raises on isinstance
     # Kivy links an alias property (right, center_x, top...) on first use, binding it to x, y, width,
@@ -806,25 +813,22 @@ def _observer_counts() -> weakref.WeakKeyDictionary:
     for obj in dispatchers:
         for name in obj.properties():
             obj.get_property_observers(name)
-    out = weakref.WeakKeyDictionary()
+    out = {}                      # by Kivy uid (never reused): no reference of ours keeps anything alive
     for obj in dispatchers:
         cls, counts = type(obj).__name__, {}
         for name in (*obj.properties(), *obj.events()):
             for observer in obj.get_property_observers(name, args=True):
                 key = f"{cls}.{name} <- {_bound_where(observer)}"
                 counts[key] = counts.get(key, 0) + 1
-        try:
-            out[obj] = counts
-        except TypeError:       # a Cython dispatcher without weak references: not a widget, skipped
-            continue
+        out[obj.uid] = counts
     return out
 
 
-def _bindings_grown(before: weakref.WeakKeyDictionary, after: weakref.WeakKeyDictionary) -> dict[str, int]:
+def _bindings_grown(before: dict, after: dict) -> dict[str, int]:
     """Bindings added between two probes on the objects alive at both, summed by key."""
     grown: dict[str, int] = {}
-    for obj, counts in after.items():
-        old = before.get(obj)
+    for uid, counts in after.items():
+        old = before.get(uid)
         if old is None:
             continue
         for key, n in counts.items():

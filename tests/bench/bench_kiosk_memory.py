@@ -11,8 +11,9 @@ neighbours where they are on a terminal:
     printer  a virtual ESC/POS printer on a TCP port in its own process (this file, --printer);
              the kiosk's real python-escpos Network driver prints to it
     camera   the simulated camera stays in the kiosk process, as a real one's frames would be
-    kiosk    `kiosk demo --autopilot --scenario soak` with that kiosk.toml, SDL offscreen
-             (Mesa llvmpipe), its own process
+    kiosk    `kiosk demo --autopilot --scenario soak` with that kiosk.toml on an X server
+             (Xvfb; Mesa llvmpipe, no GPU here), its own process; BENCH_DISPLAY=offscreen for SDL's
+             offscreen driver instead
 
     .venv/bin/python tests/bench/bench_kiosk_memory.py           # JSON + summary in test-out/bench/
     BENCH_VISITS=40 .venv/bin/python tests/bench/bench_kiosk_memory.py
@@ -36,6 +37,11 @@ sys.path.insert(0, str(ROOT))
 PY = sys.executable
 VISITS = int(os.environ.get("BENCH_VISITS", "500"))
 OUT = ROOT / "test-out" / "bench"
+# "x11": an X server (Xvfb), as on a terminal (its kiosk session is bare X). "offscreen": SDL's
+# EGL pbuffer, which never flushes at a swap: Mesa llvmpipe then keeps every frame's commands until
+# a texture upload or a read forces them (measured: 64 KB held per drawn instruction, uploads that
+# wait 30-900 ms). Kept to compare; not what a terminal does.
+DISPLAY = os.environ.get("BENCH_DISPLAY", "x11")
 WRAP = os.environ.get("BENCH_WRAP", "").split()   # e.g. "heaptrack -o /tmp/kiosk": a native heap profile
 TAG = os.environ.get("BENCH_TAG", "")     # runs side by side (an experiment's environment) keep apart
 KINDS = ("heap", "arenas", "anon_mmap", "gpu", "stacks", "files", "total",
@@ -58,6 +64,7 @@ class Neighbours:
     def __init__(self, work: Path):
         self.work = work
         self.procs: list[subprocess.Popen] = []
+        self.xvfb = None
 
     def __enter__(self) -> "Neighbours":
         from tests.soak.driver import TERMINAL, HallProcess
@@ -97,7 +104,16 @@ class Neighbours:
             except subprocess.TimeoutExpired:
                 proc.kill()
         self.hall.stop(crash=False)
+        if self.xvfb is not None:
+            self.xvfb.stop()
         self.log.close()
+
+    def x_display(self) -> str:
+        """An X server of the terminal's screen size for the kiosk (started on first use)."""
+        from tests.e2e.x11_kiosk import Xvfb
+        if self.xvfb is None:
+            self.xvfb = Xvfb(width=1280, height=800)
+        return self.xvfb.display
 
     def kiosk_toml(self, data_dir: Path) -> Path:
         path = self.work / "kiosk.toml"
@@ -119,7 +135,11 @@ def run_kiosk(work: Path, visits: int, timeout_s: float, extra_env: dict | None 
         out = work / "kiosk"
         config = n.kiosk_toml(out / "kiosk-data")
         env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
-        env.update({"SDL_VIDEODRIVER": "offscreen", **(extra_env or {})})
+        if DISPLAY == "offscreen":
+            env["SDL_VIDEODRIVER"] = "offscreen"
+        else:
+            env["DISPLAY"] = n.x_display()
+        env.update(extra_env or {})
         with open(work / "kiosk.log", "wb") as log:
             proc = subprocess.Popen([*WRAP, PY, "-m", "terminal.cli", "--config", str(config), "demo", "--autopilot",
                                      "--scenario", "soak", "--sessions", str(visits), "--out", str(out),
@@ -191,7 +211,8 @@ def figures(soak: dict) -> dict:
 def summary_text(fig: dict, load_before: str, load_after: str) -> str:
     n = fig["visits"]
     r = fig["rss_mb"]
-    lines = [f"kiosk process as deployed (hall, reader, printer in other processes; SDL offscreen, llvmpipe; "
+    lines = [f"kiosk process as deployed (hall, reader, printer in other processes; "
+             f"{'SDL offscreen' if DISPLAY == 'offscreen' else 'Xvfb'}, llvmpipe; "
              f"{os.cpu_count()} cores), {n} visits, {fig['visit_s_median']} s a visit",
              f"  RSS idle {r['idle']} MB, after 10 visits {r['after_10']} MB, after {n} {r[f'after_{n}']} MB "
              f"(targets: idle <= 250 MB)",
