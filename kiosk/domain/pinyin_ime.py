@@ -17,8 +17,11 @@ path from the start. Order, each group by frequency:
 from __future__ import annotations
 
 import math
+from array import array
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import accumulate
 from pathlib import Path
 
 INDEX_DIR = Path(__file__).resolve().parents[2] / "assets" / "pinyin"
@@ -79,25 +82,132 @@ def _top(raw: str) -> tuple[str, int]:
     return text, int(freq)
 
 
-def _read_table(path: Path, header: str) -> dict[str, str]:
-    """key -> the raw rest of its line; entries are split only when a key is looked up, which
-    keeps loading to one pass over the file and memory to one string per key."""
+class PackedTable:
+    """A read-only str -> str mapping held as one UTF-8 blob of `key<TAB>rest<LF>` lines sorted by
+    key, plus arrays of offsets and a hash index over them.
+
+    Why not a dict: the 53 794 word keys as a dict of str -> str were ~9.8 MB of the kiosk's idle
+    Python heap (two objects and a slot per key); this is the file's size plus ~17 bytes a key
+    (~2.3 MB). A keystroke makes 70 (median) to 650 lookups, so a lookup must stay about as cheap
+    as a dict's: the key's hash picks a bucket of about one line (a binary search over the
+    sorted keys took ~16 comparisons and doubled the time of a keystroke; bench_pinyin.py)."""
+    __slots__ = ("_blob", "_starts", "_tabs", "_mask", "_buckets", "_order")
+
+    def __init__(self, blob: bytes, starts: array, tabs: array):
+        # line i is blob[starts[i]:starts[i + 1] - 1] and its key ends at tabs[i]; starts has one
+        # entry more than there are keys (the blob's end), so the last line needs no special case.
+        self._blob, self._starts, self._tabs = blob, starts, tabs
+        n = len(tabs)
+        self._mask = (1 << max(n - 1, 1).bit_length()) - 1     # buckets >= keys: ~1 line each
+        # hash() is salted per process, so the index is built here, never stored.
+        mask = self._mask
+        bucket = [hash(key) & mask for key in self]
+        self._order = array("I", sorted(range(n), key=bucket.__getitem__))   # line numbers by bucket
+        counts = [0] * (mask + 1)
+        for b in bucket:
+            counts[b] += 1
+        self._buckets = array("I", accumulate(counts, initial=0))   # bucket b: _order[_buckets[b]:_buckets[b + 1]]
+
+    def _find(self, key: str) -> int:
+        """The line number of `key`, or -1."""
+        b = hash(key) & self._mask
+        start, stop = self._buckets[b], self._buckets[b + 1]
+        if start == stop:
+            return -1
+        k = key.encode("utf-8")
+        blob, starts, tabs, order = self._blob, self._starts, self._tabs, self._order
+        for j in range(start, stop):
+            i = order[j]
+            if blob[starts[i]:tabs[i]] == k:
+                return i
+        return -1
+
+    def _value(self, i: int) -> str:
+        return self._blob[self._tabs[i] + 1:self._starts[i + 1] - 1].decode("utf-8")
+
+    def get(self, key: str, default: str | None = None) -> str | None:
+        i = self._find(key)
+        return default if i < 0 else self._value(i)
+
+    def __getitem__(self, key: str) -> str:
+        i = self._find(key)
+        if i < 0:
+            raise KeyError(key)
+        return self._value(i)
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and self._find(key) >= 0
+
+    def __len__(self) -> int:
+        return len(self._tabs)
+
+    def __iter__(self) -> Iterator[str]:
+        blob, starts = self._blob, self._starts
+        for i, tab in enumerate(self._tabs):
+            yield blob[starts[i]:tab].decode("utf-8")
+
+    def items(self) -> Iterator[tuple[str, str]]:
+        for i, key in enumerate(self):
+            yield key, self._value(i)
+
+
+def _line_offsets(blob: bytes, path: Path) -> tuple[array, array]:
+    """(line starts, tab positions) of a blob of `key<TAB>rest<LF>` lines; a line without a tab
+    or with nothing after it is an error, as a table must give every key something."""
+    starts, tabs = array("I"), array("I")
+    pos, end = 0, len(blob)
+    while pos < end:
+        nl = blob.index(b"\n", pos)
+        tab = blob.find(b"\t", pos, nl)
+        if tab < 0 or tab + 1 == nl:
+            raise ValueError(f"{path}: malformed line {blob[pos:nl + 1].decode('utf-8')[:40]!r}")
+        starts.append(pos)
+        tabs.append(tab)
+        pos = nl + 1
+    return starts, tabs
+
+
+def _strictly_sorted(blob: bytes, starts: array, tabs: array) -> bool:
+    prev = None
+    for start, tab in zip(starts, tabs):
+        key = blob[start:tab]
+        if prev is not None and key <= prev:
+            return False
+        prev = key
+    return True
+
+
+def _sorted_unique(blob: bytes, starts: array, tabs: array) -> bytes:
+    """The same lines sorted by key, the last line of a repeated key kept (as a dict would):
+    only for hand-made tables; the builder writes them sorted."""
+    by_key = {}
+    for i, (start, tab) in enumerate(zip(starts, tabs)):
+        stop = starts[i + 1] if i + 1 < len(starts) else len(blob)
+        by_key[blob[start:tab]] = blob[start:stop]
+    return b"".join(by_key[k] for k in sorted(by_key))
+
+
+def _read_table(path: Path, header: str) -> PackedTable:
     if not path.is_file():
         raise FileNotFoundError(f"pinyin index missing: {path} (build it: python scripts/build_pinyin_index.py)")
-    table = {}
-    with path.open(encoding="utf-8") as f:      # line by line: no second copy of the file in memory
-        if not f.readline().startswith(header):
-            raise ValueError(f"{path}: not a pinyin index (first line should start with {header!r})")
-        for line in f:
-            key, tab, rest = line.rstrip("\n").partition("\t")
-            if not tab or not rest:
-                raise ValueError(f"{path}: malformed line {line[:40]!r}")
-            table[key] = rest
-    return table
+    text = path.read_text(encoding="utf-8")     # text mode: any newline convention, as before
+    eol = text.find("\n")
+    if not text[:eol + 1 if eol >= 0 else len(text)].startswith(header):
+        raise ValueError(f"{path}: not a pinyin index (first line should start with {header!r})")
+    blob = text[eol + 1:].encode("utf-8") if eol >= 0 else b""
+    del text                                    # one ~1.4 MB copy at a time
+    if blob and not blob.endswith(b"\n"):
+        blob += b"\n"
+    starts, tabs = _line_offsets(blob, path)
+    if not _strictly_sorted(blob, starts, tabs):
+        blob = _sorted_unique(blob, starts, tabs)
+        starts, tabs = _line_offsets(blob, path)
+    starts.append(len(blob))
+    return PackedTable(blob, starts, tabs)
 
 
 class PinyinIME:
-    def __init__(self, words: dict[str, str], chars: dict[str, str]):
+    def __init__(self, words: Mapping[str, str] | PackedTable, chars: Mapping[str, str] | PackedTable):
         self.words = words      # "gong'si" -> "公司 45604 公私 470"
         self.chars = chars      # "gong" -> "公 236951 工 236586 ..."
         spellings = {s: s for s in chars}
