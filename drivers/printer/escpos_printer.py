@@ -20,7 +20,7 @@ import logging
 import threading
 from collections import OrderedDict
 
-from drivers.printer.escpos_render import RenderOptions, render
+from drivers.printer.options import RenderOptions
 from drivers.printer.transports import Connection, NetworkTransport, Transport
 from kiosk.domain.receipt import ReceiptDoc
 from kiosk.ports import DeviceState, DeviceStatus, PrintResult
@@ -115,6 +115,9 @@ class EscposReceiptPrinter:
                 return self._confirm(doc)
             if state == CUT_SHORT:
                 doc = dataclasses.replace(doc, reprint=True)
+            # Imported on the first slip, not at start: python-escpos, qrcode, python-barcode and
+            # PIL are ~100 modules the idle kiosk need not hold (options.py; issue #15).
+            from drivers.printer.escpos_render import render
             return self._print(doc, render(doc, options=self.options))
 
     # -- internals ---------------------------------------------------------------------------

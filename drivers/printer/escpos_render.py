@@ -15,7 +15,6 @@ Two text modes, because printers differ (docs/printing.md has the numbers):
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import dataclass
 from functools import lru_cache
 
 import qrcode
@@ -25,6 +24,7 @@ from escpos.printer import Dummy
 from PIL import Image, ImageOps
 
 from drivers.printer import glyphs, layout
+from drivers.printer.options import RenderOptions
 from kiosk.domain.receipt import Barcode, Feed, KeyValue, QrCode, ReceiptDoc, Row, Separator, Text
 
 FS_CHINESE_ON = b"\x1c\x26"   # FS &
@@ -37,7 +37,6 @@ BARCODE_HEIGHT = 80           # 10 mm
 RASTER_FRAGMENT_ROWS = 960    # as python-escpos: printers with small buffers choke on taller images
 LOGO_MAX_HEIGHT = 160
 UNPRINTABLE = "?"
-TEXT_MODES = ("native", "raster")
 
 # Characters outside GBK (GB18030 4-byte or unmapped) print as junk on the GBK printers
 # halls actually have. Replace the common ones with plain text; `￥` is in GB2312 but we
@@ -46,25 +45,6 @@ _REPLACEMENTS = {
     "¥": "RMB", "￥": "RMB", "€": "EUR", "•": "·", "–": "-", "‑": "-", "\t": " ",
     "\u00a0": " ", "\u2002": " ", "\u2003": " ", "\u2009": " ", "\u3000": "  ",
 }
-
-
-@dataclass(frozen=True)
-class RenderOptions:
-    columns: int = 48                 # 48 for 80 mm, 32 for 58 mm
-    text_mode: str = "native"         # native | raster
-    qr_mode: str = "native"           # native | raster
-    model: str = "default"            # python-escpos capability profile (cutter support)
-    logo: str = ""                    # image file printed centred at the top; "" = none
-
-    def __post_init__(self):
-        if self.text_mode not in TEXT_MODES or self.qr_mode not in TEXT_MODES:
-            raise ValueError(f"text and QR mode must be one of {TEXT_MODES}")
-        if self.columns not in layout.COLUMNS_BY_PAPER_MM.values():
-            raise ValueError(f"{self.columns} columns: use 32 (58 mm) or 48 (80 mm)")
-
-    @property
-    def paper_dots(self) -> int:
-        return self.columns * layout.DOTS_PER_COLUMN
 
 
 def printable(text: str) -> str:

@@ -17,7 +17,7 @@ from urllib.parse import parse_qs, urlsplit
 from escpos.capabilities import get_profile
 
 from drivers.printer.escpos_printer import EscposReceiptPrinter
-from drivers.printer.escpos_render import RenderOptions
+from drivers.printer.options import RenderOptions
 from drivers.printer.layout import DOTS_PER_COLUMN
 from drivers.printer.transports import FileTransport, NetworkTransport, SerialTransport, Transport, UsbTransport
 from kiosk.config import PrinterConfig
