@@ -60,6 +60,12 @@ SCREENS = {
 }
 ESCAPE = 27
 UI_TICK_S = 1.0         # the Kivy thread's liveness beat for the systemd watchdog (kiosk/watchdog.py)
+# While a person fills in the form, the material list is built (#15: form->materials was among
+# the slowest touches, ~45 ms of building and more to lay out). The form itself built while the
+# guide is read was tried and dropped: built off screen, it opened its error list scrolled past the
+# first error in 2 of 5 soak visits (test_soak), for ~50-100 ms saved.
+PREPARE_NEXT = {"form": "materials"}
+PREPARE_DELAY_S = 0.4     # after the screen is drawn, before a person's next touch
 TRIM_DELAY_S = 0.5      # after the wipe: the last visit's widgets are gone, their textures deleted a frame later
 
 
@@ -155,6 +161,15 @@ class KioskApp(App):
     def open_settings(self, *_args):
         return False            # the settings panel never opens (a second guard besides the key)
 
+    def _prepare(self, name: str, snap) -> None:
+        """Build the next screen ahead, unless the session has moved on meanwhile."""
+        if snap.seq != self.rendered_seq:
+            return
+        try:
+            self.sm.get_screen(name).prepare(snap)
+        except Exception:   # building ahead is an optimisation: the screen builds itself when shown
+            log.exception("preparing %s failed", name)
+
     def _attract_shown(self):
         """The attract screen was just rendered: once its frame has been drawn and swapped, say so
         (systemd READY). on_flip fires after the draw; the next clock tick is after the swap."""
@@ -195,6 +210,9 @@ class KioskApp(App):
             self.controller.post(Finish())
         self.current_snapshot = snap
         self.rendered_seq = snap.seq
+        following = PREPARE_NEXT.get(snap.screen)
+        if following is not None:
+            Clock.schedule_once(lambda _dt: self._prepare(following, snap), PREPARE_DELAY_S)
         self.screen_log.append((time.monotonic(), time.time(), snap.screen))
         if snap.screen == "attract" and self._on_attract_drawn is not None:
             self._attract_shown()

@@ -203,6 +203,12 @@ class Autopilot:
         return target
 
     # -- the visit ---------------------------------------------------------------------------
+    def _first_error_in_view(self) -> bool:
+        """The form's first error (in the form's order) is where the person can see it."""
+        snap = self.app.current_snapshot
+        first = next(f.name for f in snap.session.matter.form if f.name in snap.session.errors)
+        return in_view(self.app.sm.current_screen.find(f"error:{first}"))
+
     def fill_required(self) -> None:
         from kiosk.domain.form import example_value
 
@@ -539,6 +545,10 @@ class Autopilot:
         traced = tracemalloc.is_tracing()
         idle, idle_kinds, idle_maps = rss_kb(), _memory_kinds(), memory.by_mapping()
         idle_snapshot = tracemalloc.take_snapshot() if traced else None
+        if traced:
+            self.summary["traced_idle_by_package_kb"] = _traced_by_package(idle_snapshot)
+            self.summary["traced_idle_top_lines_kb"] = [
+                (str(stat.traceback), stat.size // 1024) for stat in idle_snapshot.statistics("lineno")[:30]]
         rss, visit_s, errors_shown, kinds, objects = [], [], {}, [], {}
         counts, observers, kv_handlers = {}, {}, []
         # screenshots and their layout checks are the bench's, not the kiosk's: SOAK_SHOTS=0
@@ -661,6 +671,11 @@ class Autopilot:
         shown = self._on_ui(lambda: {k[6:]: w.text for k, w in self.app.sm.current_screen.dynamic.items()
                                      if k.startswith("error:") and w.text})
         shot("d-form-errors")
+        time.sleep(0.5)           # as a person would see it: drawn, laid out, scrolled to the first error
+        in_sight = self._on_ui(self._first_error_in_view)
+        self.summary.setdefault("form_first_error_in_view", []).append(in_sight)
+        if not in_sight:
+            self.shot(f"{tag or 'soak'}-first-error-out-of-sight")
         self.fill_required()
         self._soak_tap("btn_next", lambda s: s.screen != "form")
         if self.app.current_snapshot.screen == "materials":
@@ -852,6 +867,25 @@ def _bound_where(observer: tuple) -> str:
     if code is None:
         return getattr(func, "__qualname__", type(func).__name__)
     return f"{os.path.basename(code.co_filename)}:{code.co_firstlineno} {func.__qualname__}"
+
+
+REPO = str(Path(__file__).resolve().parent.parent)
+
+
+def _traced_by_package(snapshot) -> dict[str, int]:
+    """The Python heap by the package whose code allocated it (site-packages/<name>, or the
+    repo's own top-level package, or the standard library), largest first, KB."""
+    out: dict[str, int] = {}
+    for stat in snapshot.statistics("filename"):
+        path = stat.traceback[0].filename
+        if "site-packages/" in path:
+            name = path.split("site-packages/", 1)[1].split("/", 1)[0]
+        elif path.startswith(REPO):
+            name = path[len(REPO) + 1:].split("/", 1)[0]
+        else:
+            name = "(stdlib/other) " + os.path.basename(path)
+        out[name] = out.get(name, 0) + stat.size // 1024
+    return dict(sorted(out.items(), key=lambda kv: -kv[1])[:30])
 
 
 def _python_memory() -> dict:

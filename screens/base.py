@@ -72,6 +72,11 @@ class KioskScreen(Screen):
         """A widget by id or dynamic name: how the autopilot and tests find what to tap."""
         return self.ids.get(name) or self.dynamic.get(name)
 
+    def prepare(self, snap) -> None:
+        """Build ahead, off screen, what this screen will show when the session comes here next
+        (called a moment after the screen before it was drawn: the next touch then only shows it).
+        Nothing by default."""
+
     def invalidate(self) -> None:
         """Language or 长者模式 changed: forget widgets built in Python so render rebuilds them."""
 

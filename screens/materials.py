@@ -69,6 +69,15 @@ class MaterialsScreen(KioskScreen):
         n = len(s.material_errors)
         self.ids.summary.text = tr("还有{n}项必需材料未提交，请看标红的提示").format(n=n) if n else ""
         self.ids.message.text = tr(s.message)
+        self._build_rows(s, problem)
+
+    def prepare(self, snap) -> None:
+        """The list of materials as it opens, built while the form is filled in."""
+        s = snap.session
+        if s.matter is not None and not s.capturing:
+            self._build_rows(s, camera_problem(snap.camera))
+
+    def _build_rows(self, s, problem: str) -> None:
         key = (s.matter, s.dispositions, s.material_errors, bool(problem), app().lang, app().scale)
         if key == self._built_for:
             return

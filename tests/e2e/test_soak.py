@@ -36,6 +36,9 @@ def test_four_whole_visits_in_both_languages_and_modes(soak):
     assert shots == SHOTS
     # each visit opens the matter list at the top, not where the last visitor scrolled to theirs
     assert summary["matters_scroll_at_open"] == [1.0] * 5
+    # the form submitted empty shows its first error on screen (a form built ahead while the guide
+    # was read once opened scrolled past its top, the first error out of sight)
+    assert summary["form_first_error_in_view"] == [True] * 5
 
 
 @pytest.mark.e2e
