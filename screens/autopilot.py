@@ -203,6 +203,11 @@ class Autopilot:
         return target
 
     # -- the visit ---------------------------------------------------------------------------
+    def _first_material_in_view(self) -> bool:
+        """The list of materials opens at its top: its first row is where the person can see it."""
+        first = self.app.current_snapshot.session.matter.materials[0].id
+        return in_view(self.app.sm.current_screen.find(f"row:{first}"))
+
     def _first_error_in_view(self) -> bool:
         """The form's first error (in the form's order) is where the person can see it."""
         snap = self.app.current_snapshot
@@ -680,6 +685,11 @@ class Autopilot:
         self._soak_tap("btn_next", lambda s: s.screen != "form")
         if self.app.current_snapshot.screen == "materials":
             shot("e-materials")
+            time.sleep(0.5)       # as a person would see it once drawn and laid out
+            in_sight = self._on_ui(self._first_material_in_view)
+            self.summary.setdefault("materials_first_row_in_view", []).append(in_sight)
+            if not in_sight:
+                self.shot(f"{tag or 'soak'}-materials-out-of-sight")
             self._soak_materials()
         self._soak_wait(lambda s: s.screen == "review")
         shot("f-review")

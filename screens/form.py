@@ -12,6 +12,7 @@ from kivy.properties import BooleanProperty
 
 from screens.base import KioskScreen, app, fs, tr
 from screens.widgets.discard import discard_children
+from screens.widgets.scrolling import set_scroll_y
 
 
 # Which keyboard a field type opens with (the user can switch on the keyboard itself).
@@ -56,8 +57,7 @@ class FormScreen(KioskScreen):
             grid, spare = self.ids.fields, self.ids.fields.height - scroll.height
             below_top = grid.top - error.top - dp(40)
             if spare > 0:
-                scroll.scroll_y = min(1.0, max(0.0, 1 - below_top / spare))
-                scroll._update_effect_bounds()    # its scroll effect follows, or it puts the list back
+                set_scroll_y(scroll, 1 - below_top / spare)
 
         def drawn(*_):                     # the frame is laid out: where things are is known
             Window.unbind(on_flip=drawn)
@@ -106,7 +106,7 @@ class FormScreen(KioskScreen):
             grid.add_widget(err)
             self.dynamic[f"field:{f.name}"] = w
             self.dynamic[f"error:{f.name}"] = err
-        self.ids.scroll.scroll_y = 1
+        set_scroll_y(self.ids.scroll, 1)
 
     def _show_keyboard(self, field, kind: str) -> None:
         """The on-screen keyboard types into the field the user touched, in the mode its type

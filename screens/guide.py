@@ -7,6 +7,7 @@ from kiosk.session import Back, StartApplication
 from screens import theme
 from screens.base import KioskScreen, fs, tr
 from screens.widgets.discard import discard_children
+from screens.widgets.scrolling import set_scroll_y
 
 
 # The first sections (about a screenful) are drawn with the screen; the rest, below the fold, are
@@ -30,7 +31,7 @@ class GuideScreen(KioskScreen):
         discard_children(self.ids.sections)
         sections = guide_sections(s.matter)
         self._add(sections[:FIRST_SECTIONS])
-        self.ids.scroll.scroll_y = 1
+        set_scroll_y(self.ids.scroll, 1)
         rest, matter = sections[FIRST_SECTIONS:], s.matter
         if rest:
             Clock.schedule_once(lambda _dt: self._add_rest(matter, rest))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 
 from kivy.core.image import Image as CoreImage
+from kivy.core.window import Window
 from kivy.factory import Factory
 from kivy.metrics import dp
 from kivy.properties import BooleanProperty
@@ -23,6 +24,7 @@ from kiosk.session import (GO_TO_WINDOW, Back, CancelCapture, ClearMaterial, Def
 from screens import theme
 from screens.base import KioskScreen, app, fs, tr
 from screens.widgets.discard import discard_children
+from screens.widgets.scrolling import set_scroll_y
 
 AMBER = (0.62, 0.36, 0.0, 1)      # 窗口补交: readable on the light background (contrast > 4.5:1)
 
@@ -70,6 +72,20 @@ class MaterialsScreen(KioskScreen):
         self.ids.summary.text = tr("还有{n}项必需材料未提交，请看标红的提示").format(n=n) if n else ""
         self.ids.message.text = tr(s.message)
         self._build_rows(s, problem)
+        if self._scrolled_for is not s.matter:     # a new visit starts at the top of the list (a
+            self._scrolled_for = s.matter          # list left scrolled by the last one was blank)
+            self._to_top()
+
+    def _to_top(self) -> None:
+        """The list at its top, now and once the frame is laid out, its scroll effect stopped
+        there too: a speed left in it moved a new list past its end, blank (长者模式, test_soak)."""
+        scroll = self.ids.scroll
+
+        def top(*_):
+            Window.unbind(on_flip=top)
+            set_scroll_y(scroll, 1)
+        set_scroll_y(scroll, 1)
+        Window.bind(on_flip=top)
 
     def prepare(self, snap) -> None:
         """The list of materials as it opens, built while the form is filled in."""
@@ -87,9 +103,6 @@ class MaterialsScreen(KioskScreen):
         self.dynamic = {}
         for m in s.matter.materials:
             grid.add_widget(self._row(s, m, problem))
-        if self._scrolled_for is not s.matter:     # a new visit starts at the top of the list (a
-            self._scrolled_for = s.matter          # list left scrolled by the last one was blank)
-            self.ids.scroll.scroll_y = 1
         self._thumbs = {k: v for k, v in self._thumbs.items() if k[0] in s.attachments}
 
     def _row(self, s, m, problem: str):

@@ -8,6 +8,7 @@ from kivy.metrics import dp
 
 from screens.base import KioskScreen, app, fs, tr
 from screens.widgets.letterpad import LetterPad
+from screens.widgets.scrolling import set_scroll_y
 
 
 class MattersScreen(KioskScreen):
@@ -91,7 +92,7 @@ class MattersScreen(KioskScreen):
         self.ids.pad_box.height = 0
         # The tiles stay built across visits (_tiles_for), and so would the list's scroll: the next
         # person would open it where the last one chose their matter. Every visit starts at the top.
-        self.ids.scroll.scroll_y = 1
+        set_scroll_y(self.ids.scroll, 1)
         self._shown = None
 
     def invalidate(self):

@@ -39,6 +39,9 @@ def test_four_whole_visits_in_both_languages_and_modes(soak):
     # the form submitted empty shows its first error on screen (a form built ahead while the guide
     # was read once opened scrolled past its top, the first error out of sight)
     assert summary["form_first_error_in_view"] == [True] * 5
+    # and the list of materials opens at its top (built ahead while the form was filled in, it
+    # once opened scrolled past its end in 长者模式: blank)
+    assert summary["materials_first_row_in_view"] == [True] * 5
 
 
 @pytest.mark.e2e
