@@ -41,6 +41,7 @@ from screens.progress import ProgressDetailScreen, ProgressScreen
 from screens.submitting import SubmittingScreen
 from screens.tech import TechPinScreen, TechScreen
 from screens.thanks import ThanksScreen
+from screens.widgets.scrolling import after_next_frame
 
 from kiosk import memory
 from kiosk.session import Finish, KeepAlive
@@ -174,11 +175,7 @@ class KioskApp(App):
         """The attract screen was just rendered: once its frame has been drawn and swapped, say so
         (systemd READY). on_flip fires after the draw; the next clock tick is after the swap."""
         callback, self._on_attract_drawn = self._on_attract_drawn, None
-
-        def flipped(*_a):
-            Window.unbind(on_flip=flipped)
-            Clock.schedule_once(lambda _dt: callback())
-        Window.bind(on_flip=flipped)
+        after_next_frame(lambda: Clock.schedule_once(lambda _dt: callback()))
 
     def _on_snapshot(self, snap):
         Clock.schedule_once(lambda _dt: self._render(snap))

@@ -203,6 +203,15 @@ class Autopilot:
         return target
 
     # -- the visit ---------------------------------------------------------------------------
+    def _record_in_sight(self, key: str, probe, tag: str | None) -> None:
+        """Whether probe() finds its widget in sight, as a person would see it once the screen is
+        drawn and laid out; kept per visit under `key`, with a screenshot when it is not."""
+        time.sleep(0.5)
+        in_sight = self._on_ui(probe)
+        self.summary.setdefault(key, []).append(in_sight)
+        if not in_sight:
+            self.shot(f"{tag or 'soak'}-{key}-false")
+
     def _first_material_in_view(self) -> bool:
         """The list of materials opens at its top: its first row is where the person can see it."""
         first = self.app.current_snapshot.session.matter.materials[0].id
@@ -601,16 +610,9 @@ class Autopilot:
         grown = {k: counts[sessions].get(k, 0) - v for k, v in counts[base].items()}
         grown.update({k: v for k, v in counts[sessions].items() if k not in counts[base]})
         bound = _bindings_grown(observers[base], observers[sessions])
-        by_class = {}
-        for probe, sign in ((observers[sessions], 1), (observers[base], -1)):
-            for counts in probe.values():
-                for key, n in counts.items():
-                    by_class[key] = by_class.get(key, 0) + sign * n
         self.summary.update(self.ui_timings(), rss_idle_kb=idle, rss_per_session_kb=rss, sessions=sessions,
                             rss_after_gc_kb=rss_kb(), visit_s=visit_s, form_errors_shown=errors_shown,
                             step_median_s={k: round(statistics.median(v), 3) for k, v in self._step_s.items()},
-                            bindings_by_class_grown={k: v for k, v in sorted(by_class.items(), key=lambda kv: -kv[1])[:15]
-                                                     if v > 0},
                             growth_from_visit=base, kv_rule_handlers_per_visit=kv_handlers, object_growth_after_10=dict(sorted(grown.items(), key=lambda kv: -kv[1])[:15]),
                             observer_growth_after_10={k: v for k, v in sorted(bound.items(), key=lambda kv: -kv[1])[:25]
                                                       if v > 0},
@@ -676,20 +678,12 @@ class Autopilot:
         shown = self._on_ui(lambda: {k[6:]: w.text for k, w in self.app.sm.current_screen.dynamic.items()
                                      if k.startswith("error:") and w.text})
         shot("d-form-errors")
-        time.sleep(0.5)           # as a person would see it: drawn, laid out, scrolled to the first error
-        in_sight = self._on_ui(self._first_error_in_view)
-        self.summary.setdefault("form_first_error_in_view", []).append(in_sight)
-        if not in_sight:
-            self.shot(f"{tag or 'soak'}-first-error-out-of-sight")
+        self._record_in_sight("form_first_error_in_view", self._first_error_in_view, tag)
         self.fill_required()
         self._soak_tap("btn_next", lambda s: s.screen != "form")
         if self.app.current_snapshot.screen == "materials":
             shot("e-materials")
-            time.sleep(0.5)       # as a person would see it once drawn and laid out
-            in_sight = self._on_ui(self._first_material_in_view)
-            self.summary.setdefault("materials_first_row_in_view", []).append(in_sight)
-            if not in_sight:
-                self.shot(f"{tag or 'soak'}-materials-out-of-sight")
+            self._record_in_sight("materials_first_row_in_view", self._first_material_in_view, tag)
             self._soak_materials()
         self._soak_wait(lambda s: s.screen == "review")
         shot("f-review")

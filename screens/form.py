@@ -1,6 +1,4 @@
 """A form generated from the matter's schema, pre-filled from the ID card; errors by each field."""
-from kivy.clock import Clock
-from kivy.core.window import Window
 from kivy.factory import Factory
 from kivy.uix.label import Label
 
@@ -12,7 +10,7 @@ from kivy.properties import BooleanProperty
 
 from screens.base import KioskScreen, app, fs, tr
 from screens.widgets.discard import discard_children
-from screens.widgets.scrolling import set_scroll_y
+from screens.widgets.scrolling import scroll_when_drawn, set_scroll_y
 
 
 # Which keyboard a field type opens with (the user can switch on the keyboard itself).
@@ -40,37 +38,21 @@ class FormScreen(KioskScreen):
         self.ids.summary.text = tr("有{n}项需要填写或更正，请看标红的提示").format(n=n) if n else ""
         first = next((f.name for f in s.matter.form if f.name in s.errors), None)
         if first is not None:
-            self._show_first_error(self.dynamic[f"error:{first}"])
+            self._show_first_error(self.dynamic[f"label:{first}"])
 
-    def _show_first_error(self, error) -> None:
-        """Errors below the fold are invisible: bring the first one into view once the frame is laid
-        out, and again if the list's height changes in the next second. Scrolled at once, the
-        summary line above the list (text, then texture, then layout: a few ticks) took its room
-        after, and in 长者模式 the list opened past the error (test_soak, seen in 2 of 5 visits)."""
-        scroll = self.ids.scroll
+    def _show_first_error(self, label) -> None:
+        """Errors below the fold are invisible: the first field in error at the top of the list,
+        its label, box and red line in sight (placed by the label's distance from the list's
+        top), set again once the frame is laid out -- scrolled at once, the summary line above
+        the list took its room after, and the list opened past the error (test_soak)."""
+        scroll, grid = self.ids.scroll, self.ids.fields
 
-        def show(*_):
-            if error.parent is None:
-                return
-            # where it is in the list, measured from the list's top (fields sit in the list's own
-            # coordinates); Kivy's scroll_to left the list at the top after a 长者模式 round
-            grid, spare = self.ids.fields, self.ids.fields.height - scroll.height
-            below_top = grid.top - error.top - dp(40)
-            if spare > 0:
-                set_scroll_y(scroll, 1 - below_top / spare)
-
-        def drawn(*_):                     # the frame is laid out: where things are is known
-            Window.unbind(on_flip=drawn)
-            show()
-        Window.bind(on_flip=drawn)
-        scroll.bind(height=show)
-        self.ids.fields.bind(height=show)
-        Clock.schedule_once(show, 0.3)     # once more: under load the list was seen back at its top
-
-        def stop(_dt):
-            scroll.unbind(height=show)
-            self.ids.fields.unbind(height=show)
-        Clock.schedule_once(stop, 1.0)
+        def where():
+            spare = grid.height - scroll.height
+            if label.parent is None or spare <= 0:
+                return None
+            return 1 - (grid.top - label.top - dp(8)) / spare
+        scroll_when_drawn(scroll, where)
 
     def _ensure_built(self, s) -> None:
         key = (s.card, s.matter)
@@ -88,7 +70,8 @@ class FormScreen(KioskScreen):
             from_card = f.prefill.startswith("idcard.") and bool(s.values.get(f.name))
             mark = "* " if f.required else ""
             hint = tr("（读自身份证）") if from_card else ""
-            grid.add_widget(_label(f"{mark}{f.label}{hint}", fs(26), theme.TEXT, 44))
+            label = _label(f"{mark}{f.label}{hint}", fs(26), theme.TEXT, 44)
+            grid.add_widget(label)
             if f.type == "choice":
                 w = Factory.FieldChoice(text=s.values.get(f.name) or tr("请选择"), values=list(f.choices))
             elif from_card:
@@ -106,6 +89,7 @@ class FormScreen(KioskScreen):
             grid.add_widget(err)
             self.dynamic[f"field:{f.name}"] = w
             self.dynamic[f"error:{f.name}"] = err
+            self.dynamic[f"label:{f.name}"] = label
         set_scroll_y(self.ids.scroll, 1)
 
     def _show_keyboard(self, field, kind: str) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import io
 
 from kivy.core.image import Image as CoreImage
-from kivy.core.window import Window
 from kivy.factory import Factory
 from kivy.metrics import dp
 from kivy.properties import BooleanProperty
@@ -24,7 +23,7 @@ from kiosk.session import (GO_TO_WINDOW, Back, CancelCapture, ClearMaterial, Def
 from screens import theme
 from screens.base import KioskScreen, app, fs, tr
 from screens.widgets.discard import discard_children
-from screens.widgets.scrolling import set_scroll_y
+from screens.widgets.scrolling import scroll_when_drawn
 
 AMBER = (0.62, 0.36, 0.0, 1)      # 窗口补交: readable on the light background (contrast > 4.5:1)
 
@@ -74,18 +73,7 @@ class MaterialsScreen(KioskScreen):
         self._build_rows(s, problem)
         if self._scrolled_for is not s.matter:     # a new visit starts at the top of the list (a
             self._scrolled_for = s.matter          # list left scrolled by the last one was blank)
-            self._to_top()
-
-    def _to_top(self) -> None:
-        """The list at its top, now and once the frame is laid out, its scroll effect stopped
-        there too: a speed left in it moved a new list past its end, blank (长者模式, test_soak)."""
-        scroll = self.ids.scroll
-
-        def top(*_):
-            Window.unbind(on_flip=top)
-            set_scroll_y(scroll, 1)
-        set_scroll_y(scroll, 1)
-        Window.bind(on_flip=top)
+            scroll_when_drawn(self.ids.scroll, lambda: 1.0)   # rows built ahead are placed when drawn
 
     def prepare(self, snap) -> None:
         """The list of materials as it opens, built while the form is filled in."""
