@@ -620,7 +620,7 @@ class Autopilot:
                             rss_idle_kinds_kb=idle_kinds, idle_mappings_kb=idle_maps,
                             end_mappings_kb=memory.by_mapping(), kinds_per_session_kb=kinds, gc_objects=objects,
                             soak_touches=self._soak_touches(), python=_python_memory(),
-                            kivy_textures=self._on_ui(_texture_bytes))
+                            kivy_textures=self._on_ui(_texture_bytes), gl_samples=self._on_ui(_gl_samples))
         return self.summary
 
     def _flipped(self, *_args) -> None:
@@ -904,6 +904,12 @@ def _python_memory() -> dict:
     return {"allocated_blocks": sys.getallocatedblocks(), "gc_objects": len(gc.get_objects()),
             "modules": len(sys.modules), "imported": [m for m in heavy if m in sys.modules],
             "packages": dict(packages.most_common(30))}
+
+
+def _gl_samples() -> int:
+    """Samples per pixel of the window's framebuffer as the GL driver made it (Kivy thread)."""
+    from kivy.graphics import opengl
+    return int(opengl.glGetIntegerv(opengl.GL_SAMPLES)[0])
 
 
 def _texture_bytes() -> dict:

@@ -87,6 +87,11 @@ def _prepare_kivy(kivy_home: Path, cfg: KioskConfig) -> None:
     Config.set("graphics", "height", str(cfg.ui.height))
     Config.set("graphics", "fullscreen", "auto" if cfg.ui.fullscreen else "0")
     Config.set("graphics", "resizable", "0")
+    # No multisampling (Kivy's default is 2 samples): on a terminal without a GPU (Mesa llvmpipe)
+    # it doubled every frame's fill and kept a multisample copy of the window, ~33 MB. The UI is
+    # rectangles and text textures, which multisampling does not smooth anyway. Decision 47.
+    if "KCFG_GRAPHICS_MULTISAMPLES" not in os.environ:      # Kivy's own override, for a comparison
+        Config.set("graphics", "multisamples", "0")
     from screens import lockdown
     lockdown.configure(Config, fullscreen=cfg.ui.fullscreen)   # Escape, multitouch emulation, modules,
     if cfg.ui.fullscreen:                                      # full-screen without a window manager

@@ -42,6 +42,9 @@ def test_four_whole_visits_in_both_languages_and_modes(soak):
     # and the list of materials opens at its top (built ahead while the form was filled in, it
     # once opened scrolled past its end in 长者模式: blank)
     assert summary["materials_first_row_in_view"] == [True] * 5
+    # the window is drawn without multisampling: on llvmpipe Kivy's default 2 samples doubled a
+    # frame's cost and kept a ~33 MB multisample copy of the window (decision 47)
+    assert summary["gl_samples"] == 0
 
 
 @pytest.mark.e2e
