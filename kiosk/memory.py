@@ -3,13 +3,15 @@
 The soak benchmark showed RSS rising over the first visits while Python's own objects did not:
 the growth is in native memory (glibc malloc arenas of the many threads, Mesa llvmpipe, numpy /
 OpenCV buffers). `breakdown()` splits /proc/<pid>/smaps into those kinds so a benchmark can say
-where it goes; `trim()` asks glibc to return free pages (malloc_trim) after a visit.
+where it goes; `trim()` asks glibc to return free pages (malloc_trim) after a visit, and
+`collect_and_freeze()` keeps Python's full collections off a person's touches.
 UI-independent: no Kivy here.
 """
 from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import gc
 import logging
 import os
 import threading
@@ -185,13 +187,32 @@ def trim() -> float | None:
         _trim_lock.release()
 
 
-def trim_soon(delay_s: float = 0.0) -> None:
-    """trim() on a short-lived thread (it walks every arena and may take some ms: never on the UI
-    thread). At most one runs at a time."""
+def collect_and_freeze() -> float:
+    """A full garbage collection, then everything still alive is frozen (gc.freeze): later
+    collections skip it. Returns the milliseconds it took.
+
+    Why: a full (generation 2) collection walks every live object, and the kiosk holds ~250 k of
+    them (Kivy, kv rules, the catalogue, modules); Python runs one whenever enough new objects
+    survive, which happened while a screen was being built: 100-160 ms added to a touch, most of
+    the touches over 100 ms (issue #15 bench). Run when the terminal is idle on the attract screen
+    (start-up, and after each visit's wipe), the frozen set is what lives on; the collections a
+    visit triggers then walk only that visit's objects. Unfrozen first, so a frozen object that
+    has since become garbage is collected at the next call: nothing is kept for longer than a visit."""
+    t0 = time.perf_counter()
+    gc.unfreeze()
+    gc.collect()
+    gc.freeze()
+    return (time.perf_counter() - t0) * 1000
+
+
+def tidy_soon(delay_s: float = 0.0) -> None:
+    """collect_and_freeze() then trim(), on a short-lived thread (they take tens of ms: never on
+    the UI thread, which is idle meanwhile but free to take a touch as soon as they are done).
+    At most one trim runs at a time."""
     def run():
         if delay_s:
             time.sleep(delay_s)
+        gc_ms = collect_and_freeze()
         ms = trim()
-        if ms is not None:
-            log.debug("malloc_trim took %.1f ms", ms)
-    threading.Thread(target=run, name="malloc-trim", daemon=True).start()
+        log.debug("full collection took %.1f ms, malloc_trim %s ms", gc_ms, ms)
+    threading.Thread(target=run, name="memory-tidy", daemon=True).start()

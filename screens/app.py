@@ -62,7 +62,9 @@ SCREENS = {
 ESCAPE = 27
 UI_TICK_S = 1.0         # the Kivy thread's liveness beat for the systemd watchdog (kiosk/watchdog.py)
 # While a person fills in the form, the material list is built (#15: form->materials was among
-# the slowest touches, ~45 ms of building and more to lay out). The form itself built while the
+# the slowest touches, ~45 ms of building and more to lay out). The matter tiles are not built on
+# the attract screen: kept from start-up they were +8 MB of idle memory (the first visit's
+# home->matters builds them, 134-142 ms; later visits find them, decision 41). The form itself built while the
 # guide is read was tried and dropped: built off screen, it opened its error list scrolled past the
 # first error in 2 of 5 soak visits (test_soak), for ~50-100 ms saved.
 PREPARE_NEXT = {"form": "materials"}
@@ -188,11 +190,13 @@ class KioskApp(App):
                 wipe = getattr(screen, "wipe", None)
                 if wipe:
                     wipe()
-            if self.current_snapshot is not None and self.current_snapshot.screen != "attract":
-                # Once per visit, off this thread: glibc malloc_trim hands freed native heap back.
-                # Issue #7 soak: RSS grew in glibc's arenas (llvmpipe textures and shader state,
-                # SDL text surfaces, camera frames), not in Python objects; 50 visits: 840 -> 664 MB.
-                memory.trim_soon(TRIM_DELAY_S)
+            if self.current_snapshot is None or self.current_snapshot.screen != "attract":
+                # At start and once per visit, off this thread, while nobody is using the terminal:
+                # a full garbage collection whose survivors are frozen (so the collections during
+                # the next visit skip them, and stay off its touches: decision 47), then glibc's
+                # malloc_trim hands freed native heap back (issue #7 soak: RSS grew in glibc's
+                # arenas -- llvmpipe, SDL text surfaces, camera frames; 50 visits: 840 -> 664 MB).
+                memory.tidy_soon(TRIM_DELAY_S)
         lang, scale = snap.session.lang, self.ELDER_SCALE if snap.session.elder else 1.0
         if (lang, scale) != (self.lang, self.scale):
             self.lang, self.scale = lang, scale

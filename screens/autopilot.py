@@ -12,6 +12,7 @@ import os
 import threading
 import time
 import tracemalloc                # PYTHONTRACEMALLOC=1: how much of the heap is Python's, and whose
+from contextlib import contextmanager
 from pathlib import Path
 
 from kivy.clock import Clock
@@ -553,6 +554,8 @@ class Autopilot:
         self._drawn: list = []        # (monotonic, screen): the first frame swapped showing each screen
         self._soak_taps: list = []    # (monotonic touch up, screen it was on)
         self._on_ui(lambda: Window.bind(on_flip=self._flipped))
+        self._gc_pauses: list = []    # (monotonic start, generation, ms): the collector stops every thread
+        gc.callbacks.append(self._timed_gc)
         self.wait_screen("attract")
         time.sleep(1.0)               # the attract screen's first textures and the heartbeat settle
         from screens import app as app_module
@@ -563,7 +566,7 @@ class Autopilot:
             self.summary["traced_idle_by_package_kb"] = _traced_by_package(idle_snapshot)
             self.summary["traced_idle_top_lines_kb"] = [
                 (str(stat.traceback), stat.size // 1024) for stat in idle_snapshot.statistics("lineno")[:30]]
-        rss, visit_s, errors_shown, kinds, objects = [], [], {}, [], {}
+        rss, visit_s, errors_shown, kinds, objects, gc_walked, gc_frozen = [], [], {}, [], {}, [], []
         counts, observers, kv_handlers = {}, {}, []
         # screenshots and their layout checks are the bench's, not the kiosk's: SOAK_SHOTS=0
         # measures without them (their buffers and textures land in the same heap)
@@ -589,20 +592,26 @@ class Autopilot:
             self.actions.remove_card()
             time.sleep(0.7)             # the reader sees the card gone (two empty finds)
             self._published.clear()     # the autopilot's own record of snapshots: not the app's memory
-            # the app hands freed heap back once a visit (memory.trim_soon after the wipe): measure after
+            # the app hands freed heap back once a visit (memory.tidy_soon after the wipe): measure after
             # it, not racing it (a trim already running makes this one a no-op, then it has run)
             time.sleep(app_module.TRIM_DELAY_S)
             memory.trim()
             rss.append(rss_kb())
             kinds.append(_memory_kinds())
             visit_s.append(round(time.monotonic() - t0, 2))
+            # what the app's idle collection left to walk (the rest frozen: memory.collect_and_freeze)
+            gc_walked.append(len(gc.get_objects()))
+            gc_frozen.append(gc.get_freeze_count())
             if i + 1 in (base, sessions):
-                observers[i + 1] = self._on_ui(_observer_counts)    # first: it links lazy properties
-                counts[i + 1] = _object_counts()
+                with _all_objects_visible():
+                    observers[i + 1] = self._on_ui(_observer_counts)    # first: it links lazy properties
+                    counts[i + 1] = _object_counts()
             if (i + 1) % 10 == 0 or i + 1 == sessions:
-                objects[i + 1] = len(gc.get_objects())
+                with _all_objects_visible():
+                    objects[i + 1] = len(gc.get_objects())
             kv_handlers.append(len(kv_builder._handlers))   # kv bindings kept per widget until unbound
         self._on_ui(lambda: Window.unbind(on_flip=self._flipped))
+        gc.callbacks.remove(self._timed_gc)
         gc.collect()
         if traced:
             diff = tracemalloc.take_snapshot().compare_to(idle_snapshot, "lineno")[:25]
@@ -610,6 +619,8 @@ class Autopilot:
         grown = {k: counts[sessions].get(k, 0) - v for k, v in counts[base].items()}
         grown.update({k: v for k, v in counts[sessions].items() if k not in counts[base]})
         bound = _bindings_grown(observers[base], observers[sessions])
+        with _all_objects_visible():
+            python, textures = _python_memory(), self._on_ui(_texture_bytes)
         self.summary.update(self.ui_timings(), rss_idle_kb=idle, rss_per_session_kb=rss, sessions=sessions,
                             rss_after_gc_kb=rss_kb(), visit_s=visit_s, form_errors_shown=errors_shown,
                             step_median_s={k: round(statistics.median(v), 3) for k, v in self._step_s.items()},
@@ -619,8 +630,9 @@ class Autopilot:
                             kivy_cache={k: len(v) for k, v in Cache._objects.items()},
                             rss_idle_kinds_kb=idle_kinds, idle_mappings_kb=idle_maps,
                             end_mappings_kb=memory.by_mapping(), kinds_per_session_kb=kinds, gc_objects=objects,
-                            soak_touches=self._soak_touches(), python=_python_memory(),
-                            kivy_textures=self._on_ui(_texture_bytes), gl_samples=self._on_ui(_gl_samples))
+                            soak_touches=self._soak_touches(), gc_pauses=self._gc_summary(),
+                            gc_walked_at_idle=gc_walked, gc_frozen_at_idle=gc_frozen, python=python,
+                            kivy_textures=textures, gl_samples=self._on_ui(_gl_samples))
         return self.summary
 
     def _flipped(self, *_args) -> None:
@@ -629,16 +641,38 @@ class Autopilot:
         if not self._drawn or self._drawn[-1][1] != screen:
             self._drawn.append((time.monotonic(), screen))
 
+    def _timed_gc(self, phase: str, info: dict) -> None:
+        """gc.callbacks: time each collection (in whatever thread ran it; the GIL is held throughout)."""
+        if phase == "start":
+            self._gc_started = time.monotonic()
+        else:
+            self._gc_pauses.append((self._gc_started, info["generation"],
+                                    (time.monotonic() - self._gc_started) * 1000))
+
+    def _gc_summary(self) -> dict:
+        """Collections by generation (count, total and longest ms), and the collector's ms inside
+        each soak touch (finger up to next screen drawn), in the order of soak_touches."""
+        by_gen: dict = {}
+        for _t, gen, ms in self._gc_pauses:
+            count, total, longest = by_gen.get(gen, (0, 0.0, 0.0))
+            by_gen[gen] = (count + 1, round(total + ms, 1), round(max(longest, ms), 1))
+        in_touch = []
+        for t_up, t_drawn in self._touch_spans:
+            in_touch.append(round(sum(ms for t, _g, ms in self._gc_pauses if t_up <= t < t_drawn), 1))
+        return {"by_generation": {str(g): v for g, v in sorted(by_gen.items())}, "ms_in_touch": in_touch}
+
     def _soak_touches(self) -> list:
         """(from screen, to screen, ms) for every soak touch that led to another screen: from the
         finger lifted to the first frame swapped that shows the next screen."""
         out, i = [], 0
+        self._touch_spans = []
         ends = [t for t, _ in self._soak_taps[1:]] + [float("inf")]
         for (t_up, before), next_tap in zip(self._soak_taps, ends):
             while i < len(self._drawn) and self._drawn[i][0] < t_up:
                 i += 1
             if i < len(self._drawn) and self._drawn[i][0] < next_tap and self._drawn[i][1] != before:
                 out.append((before, self._drawn[i][1], round((self._drawn[i][0] - t_up) * 1000, 1)))
+                self._touch_spans.append((t_up, self._drawn[i][0]))
         return out
 
     def _soak_visit(self, lang: str, elder: bool, tag: str | None) -> dict:
@@ -904,6 +938,19 @@ def _python_memory() -> dict:
     return {"allocated_blocks": sys.getallocatedblocks(), "gc_objects": len(gc.get_objects()),
             "modules": len(sys.modules), "imported": [m for m in heavy if m in sys.modules],
             "packages": dict(packages.most_common(30))}
+
+
+@contextmanager
+def _all_objects_visible():
+    """gc.get_objects() leaves out what the app froze after its last idle collection (memory.
+    collect_and_freeze); the probes below must see every object, so they look with everything
+    unfrozen, and it is frozen again afterwards as the app itself would."""
+    import gc
+    gc.unfreeze()
+    try:
+        yield
+    finally:
+        memory.collect_and_freeze()
 
 
 def _gl_samples() -> int:

@@ -203,6 +203,11 @@ def figures(soak: dict) -> dict:
                      "p95": pct(ms, 0.95) if ms else None, "max": max(ms) if ms else None},
         "touch_ms_by_screen": {k: {"count": len(v), "median": round(statistics.median(v), 1),
                                    "p95": pct(v, 0.95), "max": max(v)} for k, v in sorted(per_screen.items())},
+        "gc_by_generation": soak["gc_pauses"]["by_generation"],
+        # touches slower than 100 ms, with the collector's share of them: a full collection walks
+        # every live object and stops every thread while it does
+        "slow_touches": [(before, after, t, gc_ms) for (before, after, t), gc_ms
+                         in zip(touches, soak["gc_pauses"]["ms_in_touch"]) if t > 100],
         "visit_s_median": round(statistics.median(soak["visit_s"]), 2),
         "soak_retaps": soak.get("soak_retaps", 0), "card_replaced": soak.get("card_replaced", 0),
     }
@@ -233,6 +238,11 @@ def summary_text(fig: dict, load_before: str, load_after: str) -> str:
                  f"max {t['max']} ms (targets p95 <= 100, max <= 150)")
     for k, v in fig["touch_ms_by_screen"].items():
         lines.append(f"    {k:<28} n={v['count']:<4} median {v['median']:7.1f}  p95 {v['p95']:7.1f}  max {v['max']:7.1f}")
+    gcs = ", ".join(f"gen {g}: {n} x, {total:.0f} ms, longest {longest:.0f} ms"
+                    for g, (n, total, longest) in fig["gc_by_generation"].items())
+    lines.append(f"  garbage collections over the soak: {gcs}")
+    slow = ", ".join(f"{b}->{a} {t:.0f} (gc {g:.0f})" for b, a, t, g in fig["slow_touches"]) or "none"
+    lines.append(f"  touches over 100 ms, ms (of which the collector): {slow}")
     lines.append(f"  soak taps retried {fig['soak_retaps']}, card put back {fig['card_replaced']}")
     lines.append(f"  load before: {load_before}")
     lines.append(f"  load after:  {load_after}")

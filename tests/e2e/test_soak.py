@@ -45,6 +45,11 @@ def test_four_whole_visits_in_both_languages_and_modes(soak):
     # the window is drawn without multisampling: on llvmpipe Kivy's default 2 samples doubled a
     # frame's cost and kept a ~33 MB multisample copy of the window (decision 47)
     assert summary["gl_samples"] == 0
+    # after a visit, on the attract screen, the app has collected and frozen what lives on: the
+    # collections of the next visit walk a few objects, not the ~270 k of Kivy and the catalogue
+    # that made 100-160 ms pauses inside touches (decision 47; visit 1 is before any probe freezes)
+    assert summary["gc_frozen_at_idle"][0] > 100_000
+    assert max(summary["gc_walked_at_idle"]) < 5_000, summary["gc_walked_at_idle"]
 
 
 @pytest.mark.e2e

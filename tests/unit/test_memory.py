@@ -63,15 +63,43 @@ def test_trim_returns_freed_heap_and_takes_little_time():
     assert ms is not None and ms < 500
 
 
-def test_trim_soon_runs_off_the_calling_thread(monkeypatch):
+def test_tidy_soon_runs_off_the_calling_thread(monkeypatch):
     import threading
     ran = []
-    monkeypatch.setattr(memory, "trim", lambda: ran.append(threading.current_thread().name) or 1.0)
-    memory.trim_soon()
+    monkeypatch.setattr(memory, "collect_and_freeze", lambda: ran.append(("gc", threading.current_thread().name)) or 1.0)
+    monkeypatch.setattr(memory, "trim", lambda: ran.append(("trim", threading.current_thread().name)) or 1.0)
+    memory.tidy_soon()
     deadline = time.monotonic() + 2
-    while not ran and time.monotonic() < deadline:
+    while len(ran) < 2 and time.monotonic() < deadline:
         time.sleep(0.01)
-    assert ran == ["malloc-trim"]
+    assert ran == [("gc", "memory-tidy"), ("trim", "memory-tidy")]     # garbage freed first, then trimmed
+
+
+class _Cycle:
+    def __init__(self):
+        self.me = self
+
+
+def test_collect_and_freeze_frees_garbage_and_freezes_what_lives_on():
+    import gc
+    import weakref
+    try:
+        kept = [_Cycle() for _ in range(1000)]
+        dropped = _Cycle()
+        gone = weakref.ref(dropped)
+        del dropped
+        memory.collect_and_freeze()
+        assert gone() is None                                  # the cycle was collected
+        frozen = gc.get_freeze_count()
+        assert frozen >= 2000                                  # the kept objects (and their dicts) frozen
+        assert not any(o is kept[0] for o in gc.get_objects())   # a collection no longer walks them
+        # frozen, then dropped: collected at the next call, not kept for ever
+        late = weakref.ref(kept[0])
+        kept.clear()
+        memory.collect_and_freeze()
+        assert late() is None
+    finally:
+        gc.unfreeze()
 
 
 
