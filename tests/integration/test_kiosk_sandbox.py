@@ -105,8 +105,9 @@ def test_memory_deny_write_execute_would_keep_it_down(tmp_path):
         x.stop()
     log = (tmp_path / "kiosk.log").read_text("utf-8", "replace")
     assert "attract screen shown" not in status and state["ActiveState"] != "active", f"{state}\n{log[-2000:]}"
-    # Seen here: a segmentation fault in SDL's create_window, i.e. while Mesa sets up its GL.
-    assert "create_window" in log, log[-2000:]
+    # Seen here: a segmentation fault where llvmpipe first compiles code -- in SDL's create_window
+    # while the window was multisampled, in the first frame's draw since it is not (decision 47)
+    assert "Segmentation fault" in log and ("create_window" in log or "in on_draw" in log), log[-2000:]
 
 
 # ---- the hall server in hall.service's sandbox --------------------------------------------------
