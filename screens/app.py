@@ -62,11 +62,10 @@ SCREENS = {
 ESCAPE = 27
 UI_TICK_S = 1.0         # the Kivy thread's liveness beat for the systemd watchdog (kiosk/watchdog.py)
 # While a person fills in the form, the material list is built (#15: form->materials was among
-# the slowest touches, ~45 ms of building and more to lay out). The matter tiles are not built on
-# the attract screen: kept from start-up they were +8 MB of idle memory (the first visit's
-# home->matters builds them, 134-142 ms; later visits find them, decision 41). The form itself built while the
-# guide is read was tried and dropped: built off screen, it opened its error list scrolled past the
-# first error in 2 of 5 soak visits (test_soak), for ~50-100 ms saved.
+# the slowest touches, ~45 ms of building and more to lay out). Tried and dropped (decisions 45,
+# 47): the form built while the guide is read (it opened its error list scrolled past the first
+# error in 2 of 5 soak visits, for ~50-100 ms saved); the matter tiles built on the attract screen
+# (+8 MB of idle memory, for the first visit's home->matters only).
 PREPARE_NEXT = {"form": "materials"}
 PREPARE_DELAY_S = 0.4     # after the screen is drawn, before a person's next touch
 TRIM_DELAY_S = 0.5      # after the wipe: the last visit's widgets are gone, their textures deleted a frame later

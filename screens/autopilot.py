@@ -621,6 +621,7 @@ class Autopilot:
         bound = _bindings_grown(observers[base], observers[sessions])
         with _all_objects_visible():
             python, textures = _python_memory(), self._on_ui(_texture_bytes)
+        touches, spans = self._soak_touches()
         self.summary.update(self.ui_timings(), rss_idle_kb=idle, rss_per_session_kb=rss, sessions=sessions,
                             rss_after_gc_kb=rss_kb(), visit_s=visit_s, form_errors_shown=errors_shown,
                             step_median_s={k: round(statistics.median(v), 3) for k, v in self._step_s.items()},
@@ -630,7 +631,7 @@ class Autopilot:
                             kivy_cache={k: len(v) for k, v in Cache._objects.items()},
                             rss_idle_kinds_kb=idle_kinds, idle_mappings_kb=idle_maps,
                             end_mappings_kb=memory.by_mapping(), kinds_per_session_kb=kinds, gc_objects=objects,
-                            soak_touches=self._soak_touches(), gc_pauses=self._gc_summary(),
+                            soak_touches=touches, gc_pauses=self._gc_summary(spans),
                             gc_walked_at_idle=gc_walked, gc_frozen_at_idle=gc_frozen, python=python,
                             kivy_textures=textures, gl_samples=self._on_ui(_gl_samples))
         return self.summary
@@ -649,31 +650,31 @@ class Autopilot:
             self._gc_pauses.append((self._gc_started, info["generation"],
                                     (time.monotonic() - self._gc_started) * 1000))
 
-    def _gc_summary(self) -> dict:
+    def _gc_summary(self, touch_spans: list) -> dict:
         """Collections by generation (count, total and longest ms), and the collector's ms inside
-        each soak touch (finger up to next screen drawn), in the order of soak_touches."""
+        each soak touch (its span: finger up to next screen drawn), in the order given."""
         by_gen: dict = {}
         for _t, gen, ms in self._gc_pauses:
             count, total, longest = by_gen.get(gen, (0, 0.0, 0.0))
             by_gen[gen] = (count + 1, round(total + ms, 1), round(max(longest, ms), 1))
         in_touch = []
-        for t_up, t_drawn in self._touch_spans:
+        for t_up, t_drawn in touch_spans:
             in_touch.append(round(sum(ms for t, _g, ms in self._gc_pauses if t_up <= t < t_drawn), 1))
         return {"by_generation": {str(g): v for g, v in sorted(by_gen.items())}, "ms_in_touch": in_touch}
 
-    def _soak_touches(self) -> list:
+    def _soak_touches(self) -> tuple[list, list]:
         """(from screen, to screen, ms) for every soak touch that led to another screen: from the
-        finger lifted to the first frame swapped that shows the next screen."""
-        out, i = [], 0
-        self._touch_spans = []
+        finger lifted to the first frame swapped that shows the next screen; and beside it each
+        touch's span (monotonic finger up, frame swapped)."""
+        out, spans, i = [], [], 0
         ends = [t for t, _ in self._soak_taps[1:]] + [float("inf")]
         for (t_up, before), next_tap in zip(self._soak_taps, ends):
             while i < len(self._drawn) and self._drawn[i][0] < t_up:
                 i += 1
             if i < len(self._drawn) and self._drawn[i][0] < next_tap and self._drawn[i][1] != before:
                 out.append((before, self._drawn[i][1], round((self._drawn[i][0] - t_up) * 1000, 1)))
-                self._touch_spans.append((t_up, self._drawn[i][0]))
-        return out
+                spans.append((t_up, self._drawn[i][0]))
+        return out, spans
 
     def _soak_visit(self, lang: str, elder: bool, tag: str | None) -> dict:
         """One visit as run_soak makes it; returns the form's error texts as the screen showed them.
