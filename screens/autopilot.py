@@ -25,6 +25,7 @@ from kiosk import memory
 from screens.finger import Finger
 from screens.layout_check import in_view, layout_problems
 from screens.screenshot import save_window
+from screens.touch_log import touches_to_screens
 
 log = logging.getLogger(__name__)
 
@@ -67,29 +68,48 @@ class AutopilotError(RuntimeError):
     pass
 
 
+class _MarkedActions:
+    """The dev dock's actions (card, codes, network), each call marked in the autopilot's touch log
+    first: what follows is the device's doing, not the last touch's."""
+
+    def __init__(self, actions, mark):
+        self._actions, self._mark = actions, mark
+
+    def __getattr__(self, name):
+        action = getattr(self._actions, name)
+
+        def marked(*args, **kwargs):
+            self._mark()
+            return action(*args, **kwargs)
+        return marked if callable(action) else action
+
+
 class Autopilot:
     def __init__(self, app, actions, out_dir: Path, scenario: str = "online", timeout_s: float = 30.0):
-        self.app, self.actions, self.scenario = app, actions, scenario
+        self.app, self.scenario = app, scenario
+        self.actions = _MarkedActions(actions, self._mark_event)
         self.shots_dir = out_dir / "screens"
         self.out_dir = out_dir
         self.timeout_s = timeout_s
         self.summary: dict = {"scenario": scenario, "screens": []}
         self._published: list = []     # (monotonic time, snapshot) as the controller publishes
-        self._taps: list = []          # (monotonic time of touch up, screen it was on)
+        # (monotonic time of touch up, screen it was on); (time, None) marks a card placed or a
+        # code shown: a screen change after it is not the last touch's doing
+        self._taps: list = []
+        self._drawn: list = []         # (monotonic, screen): the first frame swapped showing each screen
         app.controller.subscribe(lambda snap: self._published.append((time.monotonic(), snap)))
 
     def ui_timings(self) -> dict:
-        """For make bench: start-up, touch -> next screen drawn, memory."""
+        """For make bench: start-up, touch -> next screen (rendered: `tap_to_screen_ms`; the first
+        frame swapped that shows it, with both screens' names: `touches`), memory."""
         log = list(self.app.screen_log)
-        to_screen = []
-        ends = [t for t, _ in self._taps[1:]] + [float("inf")]
-        for (t_up, before), next_tap in zip(self._taps, ends):
-            # only a screen change before the next touch is this touch's doing
-            later = [t for t, _wall, screen in log if t_up <= t < next_tap and screen != before]
-            if later:
-                to_screen.append(round((later[0] - t_up) * 1000, 1))
+        rendered = [(t, screen) for t, _wall, screen in log]
+        to_screen = [ms for _before, _after, ms in touches_to_screens(self._taps, rendered)[0]]
         return {"attract_at_wall": log[0][1] if log else None, "tap_to_screen_ms": to_screen,
-                "rss_kb": rss_kb()}
+                "touches": touches_to_screens(self._taps, self._drawn)[0], "rss_kb": rss_kb()}
+
+    def _mark_event(self) -> None:
+        self._taps.append((time.monotonic(), None))
 
     def _ms_until(self, t0: float, predicate) -> int:
         """Milliseconds from t0 to the first snapshot matching predicate (for make bench)."""
@@ -134,21 +154,9 @@ class Autopilot:
             if parent is not None:
                 parent.scroll_to(w, padding=20, animate=False)
 
-        def press():
-            w = find()
-            x, y = w.to_window(*w.center)
-            touch = Finger(x, y)
-            touch.touch_down()
-            before = self.app.sm.current
-
-            def release(_dt):
-                touch.touch_up()
-                self._taps.append((time.monotonic(), before))
-            Clock.schedule_once(release, 0.05)
         self._on_ui(bring_into_view)
         time.sleep(0.2)              # a frame to lay out the scrolled list
-        self._on_ui(press)
-        time.sleep(TAP_S)
+        self._tap_widget(find)
 
     def type_with_keyboard(self) -> None:
         """As a person: touch the phone field and key the number on the numeric pad, touch the
@@ -186,7 +194,12 @@ class Autopilot:
         def press():
             touch = Finger(x, y)
             touch.touch_down()
-            Clock.schedule_once(lambda _dt: touch.touch_up(), 0.05)
+            before = self.app.sm.current
+
+            def release(_dt):
+                touch.touch_up()
+                self._taps.append((time.monotonic(), before))
+            Clock.schedule_once(release, 0.05)
         self._on_ui(press)
         time.sleep(pause)
 
@@ -238,6 +251,16 @@ class Autopilot:
         self._on_ui(fill)
 
     def run(self) -> dict:
+        self._on_ui(lambda: Window.bind(on_flip=self._flipped))
+        try:
+            self._walk()
+        finally:
+            self._on_ui(lambda: Window.unbind(on_flip=self._flipped))
+        self.summary.update(self.ui_timings())
+        return self.summary
+
+    def _walk(self) -> None:
+        """The demo's walk: every screen a citizen, a legal representative and a technician meet."""
         self.wait_screen("attract")
         self.shot("01-attract")
         t0 = time.monotonic()
@@ -313,7 +336,6 @@ class Autopilot:
         self.shot("11-attract-again")
         if not outcome.queued:
             self.progress_by_receipt()
-        return self.summary
 
     def sign(self) -> None:
         """申请人承诺: first 确认 with an empty pad (the screen must say what to do), then write
@@ -451,7 +473,6 @@ class Autopilot:
         self.wait_screen("attract")
         self.credit_reports()
         self.technician()
-        self.summary.update(self.ui_timings())
 
     def technician(self) -> None:
         """Five taps on the hall's name, a wrong PIN, the right one, a test print, out."""
@@ -551,7 +572,6 @@ class Autopilot:
 
         from kivy.cache import Cache
         self._step_s: dict[str, list[float]] = {}
-        self._drawn: list = []        # (monotonic, screen): the first frame swapped showing each screen
         self._soak_taps: list = []    # (monotonic touch up, screen it was on)
         self._on_ui(lambda: Window.bind(on_flip=self._flipped))
         self._gc_pauses: list = []    # (monotonic start, generation, ms): the collector stops every thread
@@ -663,18 +683,7 @@ class Autopilot:
         return {"by_generation": {str(g): v for g, v in sorted(by_gen.items())}, "ms_in_touch": in_touch}
 
     def _soak_touches(self) -> tuple[list, list]:
-        """(from screen, to screen, ms) for every soak touch that led to another screen: from the
-        finger lifted to the first frame swapped that shows the next screen; and beside it each
-        touch's span (monotonic finger up, frame swapped)."""
-        out, spans, i = [], [], 0
-        ends = [t for t, _ in self._soak_taps[1:]] + [float("inf")]
-        for (t_up, before), next_tap in zip(self._soak_taps, ends):
-            while i < len(self._drawn) and self._drawn[i][0] < t_up:
-                i += 1
-            if i < len(self._drawn) and self._drawn[i][0] < next_tap and self._drawn[i][1] != before:
-                out.append((before, self._drawn[i][1], round((self._drawn[i][0] - t_up) * 1000, 1)))
-                spans.append((t_up, self._drawn[i][0]))
-        return out, spans
+        return touches_to_screens(self._soak_taps, self._drawn)
 
     def _soak_visit(self, lang: str, elder: bool, tag: str | None) -> dict:
         """One visit as run_soak makes it; returns the form's error texts as the screen showed them.

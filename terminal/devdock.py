@@ -100,8 +100,11 @@ class ConsoleSam:
             f.write(command + "\n")
 
     def place_card(self, card) -> None:
-        from drivers.idcard.fixtures import SAMPLE_CARDS
-        self._say(next((name for name, known in SAMPLE_CARDS.items() if known == card), "resident"))
+        from drivers.idcard.fixtures import CONSOLE_CARDS
+        name = next((name for name, known in CONSOLE_CARDS.items() if known == card), None)
+        if name is None:   # placing someone else would walk a flow as the wrong person, unseen
+            raise ValueError(f"the simulator's console knows no card for {card.name}")
+        self._say(name)
 
     def remove_card(self) -> None:
         self._say("remove")

@@ -74,6 +74,16 @@ SAMPLE_CARDS: dict[str, IdentityCard] = {
     FOREIGN_2017: FOREIGN_2017_CARD,
     FOREIGN_2023: FOREIGN_2023_CARD,
 }
+# Every fictitious cardholder by the name the simulator's console knows it by (one per card type,
+# as above, and the people the demo's walk needs besides: its second citizen, the legal
+# representative of the credit walk, an expired card, a Taiwan resident's permit).
+CONSOLE_CARDS: dict[str, IdentityCard] = {
+    **SAMPLE_CARDS,
+    "resident_2": SAMPLE_CARD_2,
+    "legal_rep": LEGAL_REP_CARD,
+    "expired": EXPIRED_CARD,
+    "hmt_tw": HMT_CARD_TW,
+}
 
 # Stand-in for the WLT photo: opaque bytes of the right size (the driver must discard them).
 FAKE_PHOTO = bytes((i * 7 + 3) & 0xFF for i in range(1024))

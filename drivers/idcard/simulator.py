@@ -30,8 +30,8 @@ from kiosk.domain.identity import IdentityCard
 
 from . import ga467
 from .card_text import encode_card_text
-from .fixtures import (FAKE_FINGERPRINT, FAKE_PHOTO, SAMPLE_CARD, SAMPLE_CARD_2,  # noqa: F401
-                       SAMPLE_CARDS)
+from .fixtures import (CONSOLE_CARDS, FAKE_FINGERPRINT, FAKE_PHOTO, SAMPLE_CARD,  # noqa: F401
+                       SAMPLE_CARD_2)
 from .ga467 import Sw3
 from .read_data import build_new_address, build_read_data, build_sam_id
 
@@ -332,7 +332,8 @@ class SamSimulator:
 
 _HELP = """commands (one per line):
   <empty line>     toggle the current card on/off the reader
-  resident | hmt_residence | foreign_2017 | foreign_2023   place that card
+  resident | hmt_residence | foreign_2017 | foreign_2023   place that card type's sample
+  resident_2 | legal_rep | expired | hmt_tw                  place that person's card
   remove           take the card off
   fault KIND [N]   mute|truncate|checksum|split|garbage (N replies, default until cleared)
   status HEX [N]   answer every command with SW3 0xHEX
@@ -350,8 +351,8 @@ def _console(sim: SamSimulator, words: list[str], state: dict) -> bool:
             sim.place_card(state["card"])
         else:
             sim.remove_card()
-    elif cmd in SAMPLE_CARDS:
-        state["card"], state["present"] = SAMPLE_CARDS[cmd], True
+    elif cmd in CONSOLE_CARDS:
+        state["card"], state["present"] = CONSOLE_CARDS[cmd], True
         sim.place_card(state["card"])
     elif cmd == "remove":
         state["present"] = False
@@ -375,12 +376,12 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description="GA 467 SAM simulator on a pty")
     ap.add_argument("--baud", type=int, default=115200)
     ap.add_argument("--link", help="keep this symlink pointing at the pty (like udev)")
-    ap.add_argument("--card", choices=sorted(SAMPLE_CARDS), default="resident")
+    ap.add_argument("--card", choices=sorted(CONSOLE_CARDS), default="resident")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO)
     sim = SamSimulator(baud=args.baud, link=args.link)
     print(sim.start(), flush=True)
-    state = {"card": SAMPLE_CARDS[args.card], "present": True}
+    state = {"card": CONSOLE_CARDS[args.card], "present": True}
     sim.place_card(state["card"])
     print(f"{args.card} card placed; type `help`", file=sys.stderr, flush=True)
     try:

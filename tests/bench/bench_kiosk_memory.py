@@ -1,6 +1,8 @@
 """The kiosk process's memory as deployed (issue #15): idle, after 10 and after N whole visits
 (BENCH_VISITS, default 500 = a day in a busy hall; about 6 s a visit), the slope over the last
-200 visits, where it sits, Python object growth, and touch -> next screen drawn on every screen.
+200 visits, where it sits, Python object growth, and touch -> next screen drawn on every screen:
+the soak's visits, then the demo's walk (BENCH_WALKS times, default 3) for the screens a visit
+does not pass (progress, credit reports, the technician's menu, language and mode switches).
 
 Unlike bench_kiosk_ui (everything in one process), only the kiosk is measured, with its
 neighbours where they are on a terminal:
@@ -36,6 +38,9 @@ sys.path.insert(0, str(ROOT))
 
 PY = sys.executable
 VISITS = int(os.environ.get("BENCH_VISITS", "500"))
+# Then the demo's walk, each in a fresh kiosk process: the screens the soak's visits never pass
+# (progress by receipt QR, credit reports, the technician's menu, language and mode switches).
+WALKS = int(os.environ.get("BENCH_WALKS", "3"))
 OUT = ROOT / "test-out" / "bench"
 # "x11": an X server (Xvfb), as on a terminal (its kiosk session is bare X). "offscreen": SDL's
 # EGL pbuffer, which never flushes at a swap: Mesa llvmpipe then keeps every frame's commands until
@@ -72,6 +77,10 @@ class Neighbours:
         (self.work / "hall").mkdir(parents=True)
         self.hall = HallProcess(self.work / "hall")
         self.token = self.hall.enrol()
+        # the sample enterprises and persons, as the demo's hall has them (the walk's credit reports)
+        subprocess.run([PY, "-m", "hall.cli", "credit", "import", "--config", str(self.hall.config),
+                        str(ROOT / "hall" / "sample_data" / "credit_sample.json")], cwd=ROOT, check=True,
+                       stdout=subprocess.DEVNULL)
         self.hall.start()
         self.fifo = self.work / "reader.fifo"
         os.mkfifo(self.fifo)
@@ -129,8 +138,10 @@ class Neighbours:
         return path
 
 
-def run_kiosk(work: Path, visits: int, timeout_s: float, extra_env: dict | None = None) -> dict:
-    """The kiosk process through `visits` whole visits next to its neighbours; its autopilot.json."""
+def run_kiosk(work: Path, visits: int, timeout_s: float, extra_env: dict | None = None,
+              scenario: str = "soak") -> dict:
+    """The kiosk process through `visits` whole visits (or the demo's walk past every screen:
+    scenario "online") next to its neighbours; its autopilot.json."""
     with Neighbours(work) as n:
         out = work / "kiosk"
         config = n.kiosk_toml(out / "kiosk-data")
@@ -142,7 +153,7 @@ def run_kiosk(work: Path, visits: int, timeout_s: float, extra_env: dict | None 
         env.update(extra_env or {})
         with open(work / "kiosk.log", "wb") as log:
             proc = subprocess.Popen([*WRAP, PY, "-m", "terminal.cli", "--config", str(config), "demo", "--autopilot",
-                                     "--scenario", "soak", "--sessions", str(visits), "--out", str(out),
+                                     "--scenario", scenario, "--sessions", str(visits), "--out", str(out),
                                      "--reader-console", str(n.fifo)],
                                     cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
             try:
@@ -178,9 +189,6 @@ def figures(soak: dict) -> dict:
     tail = slice(n - window, n)
     touches = soak["soak_touches"]
     ms = [t[2] for t in touches]
-    per_screen: dict[str, list[float]] = {}
-    for before, after, t in touches:
-        per_screen.setdefault(f"{before}->{after}", []).append(t)
     mb = lambda kb: round(kb / 1024, 1)   # noqa: E731
     return {
         "visits": n,
@@ -201,8 +209,7 @@ def figures(soak: dict) -> dict:
         "kivy_textures": soak["kivy_textures"],
         "touch_ms": {"count": len(ms), "median": round(statistics.median(ms), 1) if ms else None,
                      "p95": pct(ms, 0.95) if ms else None, "max": max(ms) if ms else None},
-        "touch_ms_by_screen": {k: {"count": len(v), "median": round(statistics.median(v), 1),
-                                   "p95": pct(v, 0.95), "max": max(v)} for k, v in sorted(per_screen.items())},
+        "touch_ms_by_screen": by_screen(touches),
         "gc_by_generation": soak["gc_pauses"]["by_generation"],
         # touches slower than 100 ms, with the collector's share of them: a full collection walks
         # every live object and stops every thread while it does
@@ -211,6 +218,25 @@ def figures(soak: dict) -> dict:
         "visit_s_median": round(statistics.median(soak["visit_s"]), 2),
         "soak_retaps": soak.get("soak_retaps", 0), "card_replaced": soak.get("card_replaced", 0),
     }
+
+
+def by_screen(touches: list) -> dict:
+    """Touch -> next screen figures per pair of screens, from (before, after, ms) triples."""
+    per_screen: dict[str, list[float]] = {}
+    for before, after, t in touches:
+        per_screen.setdefault(f"{before}->{after}", []).append(t)
+    return {k: {"count": len(v), "median": round(statistics.median(v), 1), "p95": pct(v, 0.95), "max": max(v)}
+            for k, v in sorted(per_screen.items())}
+
+
+def walk_figures(walks: list[dict], soak_touches: list) -> dict:
+    """The walks' touches by screen, and every touch of the run (soak and walks) together."""
+    touches = [tuple(t) for w in walks for t in w["touches"]]
+    every = [t[2] for t in touches] + [t[2] for t in soak_touches]
+    return {"walks": len(walks), "walk_touch_ms_by_screen": by_screen(touches),
+            "every_touch_ms": {"count": len(every), "p95": pct(every, 0.95) if every else None,
+                               "max": max(every) if every else None},
+            "walk_slow_touches": [t for t in touches if t[2] > 100]}
 
 
 def summary_text(fig: dict, load_before: str, load_after: str) -> str:
@@ -244,6 +270,16 @@ def summary_text(fig: dict, load_before: str, load_after: str) -> str:
     slow = ", ".join(f"{b}->{a} {t:.0f} (gc {g:.0f})" for b, a, t, g in fig["slow_touches"]) or "none"
     lines.append(f"  touches over 100 ms, ms (of which the collector): {slow}")
     lines.append(f"  soak taps retried {fig['soak_retaps']}, card put back {fig['card_replaced']}")
+    if fig.get("walks"):
+        lines.append(f"  the demo's walk past every other screen, {fig['walks']} times (each a fresh process, "
+                     f"so its first visit builds every screen), touch -> next screen drawn:")
+        for k, v in fig["walk_touch_ms_by_screen"].items():
+            lines.append(f"    {k:<28} n={v['count']:<4} median {v['median']:7.1f}  p95 {v['p95']:7.1f}  "
+                         f"max {v['max']:7.1f}")
+        e = fig["every_touch_ms"]
+        slow = ", ".join(f"{b}->{a} {t:.0f}" for b, a, t in fig["walk_slow_touches"]) or "none"
+        lines.append(f"  every touch of the soak and the walks, {e['count']}: p95 {e['p95']} ms, max {e['max']} ms "
+                     f"(targets p95 <= 100, max <= 150); the walks' touches over 100 ms: {slow}")
     lines.append(f"  load before: {load_before}")
     lines.append(f"  load after:  {load_after}")
     return "\n".join(lines)
@@ -253,16 +289,23 @@ def loadavg() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
-def main() -> int:
-    work = OUT / f"kiosk-memory{TAG}"
+def fresh(work: Path) -> Path:
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
+    return work
+
+
+def main() -> int:
+    work = fresh(OUT / f"kiosk-memory{TAG}")
     before = loadavg()
     t0 = time.monotonic()
     soak = run_kiosk(work, VISITS, timeout_s=60 + VISITS * 30)
     fig = figures(soak)
+    walks = [run_kiosk(fresh(OUT / f"kiosk-walk{TAG}-{i + 1}"), 1, timeout_s=300, scenario="online") for i in range(WALKS)]
+    fig.update(walk_figures(walks, soak["soak_touches"]) if walks else {})
     fig.update(seconds=round(time.monotonic() - t0), loadavg_before=before, loadavg_after=loadavg())
-    (OUT / f"kiosk_memory{TAG}.json").write_text(json.dumps({"figures": fig, "autopilot": soak}, ensure_ascii=False,
+    (OUT / f"kiosk_memory{TAG}.json").write_text(json.dumps({"figures": fig, "autopilot": soak, "walks": walks},
+                                                           ensure_ascii=False,
                                                       indent=1), "utf-8")
     text = summary_text(fig, before, fig["loadavg_after"])
     (OUT / f"kiosk_memory{TAG}.txt").write_text(text + "\n", "utf-8")
