@@ -251,9 +251,16 @@ class Autopilot:
         self._on_ui(fill)
 
     def run(self) -> dict:
+        return self._timed(self._walk)
+
+    def run_guest(self) -> dict:
+        return self._timed(self._guest_walk)
+
+    def _timed(self, walk) -> dict:
+        """Runs a walk with every frame that shows a new screen noted; its summary with the touches."""
         self._on_ui(lambda: Window.bind(on_flip=self._flipped))
         try:
-            self._walk()
+            walk()
         finally:
             self._on_ui(lambda: Window.unbind(on_flip=self._flipped))
         self.summary.update(self.ui_timings())
@@ -530,7 +537,7 @@ class Autopilot:
         self.tap("btn_logout")
         self.wait_screen("attract")
 
-    def run_guest(self) -> dict:
+    def _guest_walk(self) -> None:
         """游客 reads a guide, is told to place the card, identifies in place, starts the form,
         walks away: the countdown appears, 继续办理 keeps the session, then silence wipes it."""
         self.wait_screen("attract")
@@ -551,13 +558,13 @@ class Autopilot:
         self.shot("03-countdown")
         self.tap("btn_continue")
         self.wait_for("the countdown to go", lambda s: s.seconds_left is None and s.screen == "form")
+        self._mark_event()      # the person walks away: the wipe that follows is the idle timer's doing
         self.wait_for("the session to be wiped", lambda s: s.screen == "attract")
         self.shot("04-wiped")
         leftovers = self._on_ui(lambda: [name for scr in self.app.sm.screens for name in scr.dynamic
                                          if name.startswith(("field:", "error:"))])
         self.summary.update(matter=matter.name, leftover_widgets=leftovers,
                             card_after=self.app.current_snapshot.session.card is not None)
-        return self.summary
 
     def run_soak(self, sessions: int) -> dict:
         """Many whole customer visits -- card, 区域通办 matter, form (first with its errors), review,

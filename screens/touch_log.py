@@ -4,8 +4,8 @@ from __future__ import annotations
 
 
 def touches_to_screens(taps: list, shown: list) -> tuple[list, list]:
-    """`taps`: (monotonic finger up, screen it was on), or (time, None) where a device acted (a card
-    placed, a code shown). `shown`: (monotonic, screen) as screens were rendered or drawn.
+    """`taps`: (monotonic finger up, screen it was on), or (time, None) where something else acted (a
+    card placed, a code shown, the idle timer left running). `shown`: (monotonic, screen) as screens were rendered or drawn.
 
     Returns (from screen, to screen, ms) for every touch that led to another screen: from the
     finger lifted to the first entry of `shown` naming another screen before the next touch or

@@ -2,7 +2,8 @@
 (BENCH_VISITS, default 500 = a day in a busy hall; about 6 s a visit), the slope over the last
 200 visits, where it sits, Python object growth, and touch -> next screen drawn on every screen:
 the soak's visits, then the demo's walk (BENCH_WALKS times, default 3) for the screens a visit
-does not pass (progress, credit reports, the technician's menu, language and mode switches).
+does not pass (progress, credit reports, the technician's menu, language and mode switches), and
+once the 游客 walk (matters without a card, the guide asking for one, the idle countdown).
 
 Unlike bench_kiosk_ui (everything in one process), only the kiosk is measured, with its
 neighbours where they are on a terminal:
@@ -139,7 +140,7 @@ class Neighbours:
 
 
 def run_kiosk(work: Path, visits: int, timeout_s: float, extra_env: dict | None = None,
-              scenario: str = "soak") -> dict:
+              scenario: str = "soak", demo_args: tuple = ()) -> dict:
     """The kiosk process through `visits` whole visits (or the demo's walk past every screen:
     scenario "online") next to its neighbours; its autopilot.json."""
     with Neighbours(work) as n:
@@ -154,7 +155,7 @@ def run_kiosk(work: Path, visits: int, timeout_s: float, extra_env: dict | None 
         with open(work / "kiosk.log", "wb") as log:
             proc = subprocess.Popen([*WRAP, PY, "-m", "terminal.cli", "--config", str(config), "demo", "--autopilot",
                                      "--scenario", scenario, "--sessions", str(visits), "--out", str(out),
-                                     "--reader-console", str(n.fifo)],
+                                     "--reader-console", str(n.fifo), *demo_args],
                                     cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
             try:
                 code = proc.wait(timeout=timeout_s)
@@ -271,8 +272,8 @@ def summary_text(fig: dict, load_before: str, load_after: str) -> str:
     lines.append(f"  touches over 100 ms, ms (of which the collector): {slow}")
     lines.append(f"  soak taps retried {fig['soak_retaps']}, card put back {fig['card_replaced']}")
     if fig.get("walks"):
-        lines.append(f"  the demo's walk past every other screen, {fig['walks']} times (each a fresh process, "
-                     f"so its first visit builds every screen), touch -> next screen drawn:")
+        lines.append(f"  the demo's walks past every other screen, {fig['walks']} (the last the 游客 walk; each a fresh "
+                     f"process, so its first visit builds every screen), touch -> next screen drawn:")
         for k, v in fig["walk_touch_ms_by_screen"].items():
             lines.append(f"    {k:<28} n={v['count']:<4} median {v['median']:7.1f}  p95 {v['p95']:7.1f}  "
                          f"max {v['max']:7.1f}")
@@ -302,6 +303,9 @@ def main() -> int:
     soak = run_kiosk(work, VISITS, timeout_s=60 + VISITS * 30)
     fig = figures(soak)
     walks = [run_kiosk(fresh(OUT / f"kiosk-walk{TAG}-{i + 1}"), 1, timeout_s=300, scenario="online") for i in range(WALKS)]
+    if WALKS:   # 游客: the matters without a card, the guide asking for one, the idle countdown
+        walks.append(run_kiosk(fresh(OUT / f"kiosk-walk{TAG}-guest"), 1, timeout_s=300, scenario="guest",
+                               demo_args=("--idle-timeout", "3", "--idle-warning", "5")))
     fig.update(walk_figures(walks, soak["soak_touches"]) if walks else {})
     fig.update(seconds=round(time.monotonic() - t0), loadavg_before=before, loadavg_after=loadavg())
     (OUT / f"kiosk_memory{TAG}.json").write_text(json.dumps({"figures": fig, "autopilot": soak, "walks": walks},
