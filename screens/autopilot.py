@@ -93,22 +93,27 @@ class Autopilot:
         self.timeout_s = timeout_s
         self.summary: dict = {"scenario": scenario, "screens": []}
         self._published: list = []     # (monotonic time, snapshot) as the controller publishes
-        # (monotonic time of touch up, screen it was on); (time, None) marks a card placed or a
-        # code shown: a screen change after it is not the last touch's doing
+        # (monotonic time of touch up, screen it was on); (time, None) marks a card placed, a code
+        # shown, the idle timer left to run: a screen change after it is not the last touch's doing
         self._taps: list = []
         self._drawn: list = []         # (monotonic, screen): the first frame swapped showing each screen
         app.controller.subscribe(lambda snap: self._published.append((time.monotonic(), snap)))
 
     def ui_timings(self) -> dict:
-        """For make bench: start-up, touch -> next screen (rendered: `tap_to_screen_ms`; the first
-        frame swapped that shows it, with both screens' names: `touches`), memory."""
+        """For make bench: start-up, touch -> next screen drawn (from, to, ms), memory."""
         log = list(self.app.screen_log)
-        rendered = [(t, screen) for t, _wall, screen in log]
-        to_screen = [ms for _before, _after, ms in touches_to_screens(self._taps, rendered)[0]]
-        return {"attract_at_wall": log[0][1] if log else None, "tap_to_screen_ms": to_screen,
-                "touches": touches_to_screens(self._taps, self._drawn)[0], "rss_kb": rss_kb()}
+        return {"attract_at_wall": log[0][1] if log else None, "touches": self._touches()[0], "rss_kb": rss_kb()}
+
+    def _touches(self) -> tuple[list, list]:
+        return touches_to_screens(self._taps, self._drawn)
 
     def _mark_event(self) -> None:
+        """Something other than a touch acts next (a card, a code, the idle timer). The screen the
+        last touch brought may still be on its way to the glass: let it arrive first, as a person
+        looks before acting, so that it stays that touch's doing."""
+        deadline = time.monotonic() + 2.0
+        while time.monotonic() < deadline and not (self._drawn and self._drawn[-1][1] == self.app.sm.current):
+            time.sleep(0.01)
         self._taps.append((time.monotonic(), None))
 
     def _ms_until(self, t0: float, predicate) -> int:
@@ -579,7 +584,6 @@ class Autopilot:
 
         from kivy.cache import Cache
         self._step_s: dict[str, list[float]] = {}
-        self._soak_taps: list = []    # (monotonic touch up, screen it was on)
         self._on_ui(lambda: Window.bind(on_flip=self._flipped))
         self._gc_pauses: list = []    # (monotonic start, generation, ms): the collector stops every thread
         gc.callbacks.append(self._timed_gc)
@@ -648,7 +652,7 @@ class Autopilot:
         bound = _bindings_grown(observers[base], observers[sessions])
         with _all_objects_visible():
             python, textures = _python_memory(), self._on_ui(_texture_bytes)
-        touches, spans = self._soak_touches()
+        touches, spans = self._touches()
         self.summary.update(self.ui_timings(), rss_idle_kb=idle, rss_per_session_kb=rss, sessions=sessions,
                             rss_after_gc_kb=rss_kb(), visit_s=visit_s, form_errors_shown=errors_shown,
                             step_median_s={k: round(statistics.median(v), 3) for k, v in self._step_s.items()},
@@ -688,9 +692,6 @@ class Autopilot:
         for t_up, t_drawn in touch_spans:
             in_touch.append(round(sum(ms for t, _g, ms in self._gc_pauses if t_up <= t < t_drawn), 1))
         return {"by_generation": {str(g): v for g, v in sorted(by_gen.items())}, "ms_in_touch": in_touch}
-
-    def _soak_touches(self) -> tuple[list, list]:
-        return touches_to_screens(self._soak_taps, self._drawn)
 
     def _soak_visit(self, lang: str, elder: bool, tag: str | None) -> dict:
         """One visit as run_soak makes it; returns the form's error texts as the screen showed them.
@@ -812,7 +813,7 @@ class Autopilot:
 
             def release(_dt):
                 touch.touch_up()
-                self._soak_taps.append((time.monotonic(), before))
+                self._taps.append((time.monotonic(), before))
             Clock.schedule_once(release)
 
         def where():

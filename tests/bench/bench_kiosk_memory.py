@@ -308,9 +308,8 @@ def main() -> int:
                                demo_args=("--idle-timeout", "3", "--idle-warning", "5")))
     fig.update(walk_figures(walks, soak["soak_touches"]) if walks else {})
     fig.update(seconds=round(time.monotonic() - t0), loadavg_before=before, loadavg_after=loadavg())
-    (OUT / f"kiosk_memory{TAG}.json").write_text(json.dumps({"figures": fig, "autopilot": soak, "walks": walks},
-                                                           ensure_ascii=False,
-                                                      indent=1), "utf-8")
+    report = {"figures": fig, "autopilot": soak, "walks": walks}
+    (OUT / f"kiosk_memory{TAG}.json").write_text(json.dumps(report, ensure_ascii=False, indent=1), "utf-8")
     text = summary_text(fig, before, fig["loadavg_after"])
     (OUT / f"kiosk_memory{TAG}.txt").write_text(text + "\n", "utf-8")
     print(text)

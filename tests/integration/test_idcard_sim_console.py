@@ -8,7 +8,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -28,11 +27,19 @@ def console_sim(tmp_path):
     # memory bench runs it): ConsoleSam's writes never block and never end its input
     console = os.open(fifo, os.O_RDWR)
     sim = subprocess.Popen([sys.executable, "-m", "drivers.idcard.simulator"], cwd=REPO, stdin=console,
-                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     os.close(console)
     pty = sim.stdout.readline().strip()
+
+    def understood() -> None:
+        """Until the simulator has answered the console's last line (its `ok`, among its log lines)."""
+        for line in sim.stderr:
+            if line.strip() == "ok":
+                return
+            assert "commands (one per line)" not in line, "the simulator did not understand the console"
+        raise AssertionError("the simulator ended")
     try:
-        yield pty, ConsoleSam(fifo)
+        yield pty, ConsoleSam(fifo), understood
     finally:
         sim.kill()
         sim.wait()
@@ -48,9 +55,9 @@ def read_card(pty: str) -> dict:
 
 @pytest.mark.parametrize("card", [LEGAL_REP_CARD, SAMPLE_CARD_2], ids=["legal_rep", "resident_2"])
 def test_the_card_named_at_the_console_is_the_card_read(console_sim, card):
-    pty, sam = console_sim
+    pty, sam, understood = console_sim
     sam.place_card(card)
-    time.sleep(0.5)            # the simulator reads its console line
+    understood()
     fields = read_card(pty)
     assert (fields["name"], fields["id_number"]) == (card.name, card.id_number)
 
